@@ -87,7 +87,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
   define({ group: "", version: "v1", kind: "Service", resource: "services", namespaced: true, shortNames: ["svc"], categories: ["all"], subresources: [STATUS] }),
   define({ group: "", version: "v1", kind: "Node", resource: "nodes", namespaced: false, shortNames: ["no"], subresources: [STATUS] }),
-  define({ group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"], storage: "events" }),
+  define({ group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"] }),
   define({ group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", namespaced: true, shortNames: ["cm"] }),
   define({ group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true }),
   define({ group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"] }),
@@ -131,7 +131,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", resource: "rolebindings", namespaced: true }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", resource: "clusterroles", namespaced: false }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", resource: "clusterrolebindings", namespaced: false }),
-  define({ group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"], storage: "events" }),
+  define({ group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"] }),
 ];
 
 /** API groups in discovery order, each with its versions (preferred first). */

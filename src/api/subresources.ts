@@ -1,0 +1,85 @@
+import type { ApiContext } from "./context";
+import { rfc3339, type Clock } from "../lib/clock";
+import { applyPatch } from "../lib/patch";
+import { formatLabelSelector } from "../lib/selectors";
+import { bodyFormat, decodeBody, readBody } from "./body";
+import type { ResourcePath } from "./paths";
+import { dryRunParam } from "./query";
+import { errors } from "./status";
+import { refOf, storeFor, unwrap } from "./store-client";
+
+type Ctx = ApiContext;
+type Obj = Record<string, any>;
+
+const SCALE_MESSAGE = "k8s.io.api.autoscaling.v1.Scale";
+
+/** The autoscaling/v1 Scale view of a Deployment or ReplicaSet. */
+export function scaleOf(parent: Obj): Obj {
+  const m = parent.metadata;
+  return {
+    kind: "Scale",
+    apiVersion: "autoscaling/v1",
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: parent.spec?.replicas ?? 0 },
+    status: { replicas: parent.status?.replicas ?? 0, selector: formatLabelSelector(parent.spec?.selector) },
+  };
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+/** GET, PUT and PATCH of `<resource>/scale`. */
+export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
+  const store = storeFor(c.env);
+  const ref = refOf(p.rt);
+  const method = c.req.method;
+  const current = JSON.parse(unwrap(await store.get(ref, p.namespace ?? "", p.name!)));
+  if (method === "GET") return json(scaleOf(current));
+  if (method !== "PUT" && method !== "PATCH") throw errors.methodNotAllowed(method, `${p.rt.resource}/scale`);
+  const format = bodyFormat(c.req.header("content-type"));
+  const body = decodeBody(await readBody(c.req.raw), format);
+  let scale: Obj;
+  if (method === "PUT") {
+    if (format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
+    scale = body as Obj;
+  } else {
+    const type = format === "json-patch" ? "json" : format === "merge-patch" ? "merge" : format === "strategic-merge-patch" ? "strategic" : undefined;
+    if (!type) throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
+    scale = applyPatch(type, scaleOf(current), body, SCALE_MESSAGE);
+  }
+  const replicas = scale?.spec?.replicas;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+    throw errors.invalid("Scale", "autoscaling", p.name!, [{ reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+  }
+  const next = structuredClone(current);
+  next.spec = { ...next.spec, replicas: replicas ?? 0 };
+  next.metadata.resourceVersion = scale?.metadata?.resourceVersion || current.metadata.resourceVersion;
+  const updated = JSON.parse(unwrap(await store.update(ref, next, { dryRun: dryRunParam(new URL(c.req.url)) }, c.get("user"))));
+  return json(scaleOf(updated));
+}
+
+/** POST `pods/<name>/binding`: assigns a pending pod to a node, once. */
+export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Promise<Response> {
+  if (c.req.method !== "POST") throw errors.methodNotAllowed(c.req.method, "pods/binding");
+  const format = bodyFormat(c.req.header("content-type"));
+  const binding = decodeBody(await readBody(c.req.raw), format) as Obj;
+  const node = binding?.target?.name;
+  if (typeof node !== "string" || !node) {
+    throw errors.invalid("Binding", "", p.name!, [{ reason: "FieldValueRequired", field: "target.name", message: "Required value" }]);
+  }
+  if (binding.metadata?.name && binding.metadata.name !== p.name) {
+    throw errors.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${p.name})`);
+  }
+  const store = storeFor(c.env);
+  const pod = JSON.parse(unwrap(await store.get(refOf(p.rt), p.namespace ?? "", p.name!)));
+  if (pod.metadata.deletionTimestamp) throw errors.conflict("pods", "", p.name!, "pod is being deleted, cannot be assigned to a host");
+  if (pod.spec?.nodeName) throw errors.conflict("pods", "", p.name!, `pod ${p.name} is already assigned to node "${pod.spec.nodeName}"`);
+  const next = structuredClone(pod);
+  next.spec.nodeName = node;
+  const conditions: Obj[] = (next.status.conditions ?? []).filter((x: Obj) => x.type !== "PodScheduled");
+  conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
+  next.status = { ...next.status, conditions };
+  unwrap(await store.update(refOf(p.rt), next, { subresource: "binding", dryRun: dryRunParam(new URL(c.req.url)) }, c.get("user")));
+  return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+}

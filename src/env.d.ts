@@ -1,0 +1,14 @@
+interface Env {
+  CLUSTER: DurableObjectNamespace<import("./store/cluster-store").ClusterStore>;
+  CLUSTER_NAME?: string;
+  /** Hex SHA-256 of the admin bearer token (a secret on Cloudflare, generated locally). */
+  ADMIN_TOKEN_SHA256?: string;
+}
+
+declare namespace Cloudflare {
+  interface Env {
+    CLUSTER: DurableObjectNamespace<import("./store/cluster-store").ClusterStore>;
+    CLUSTER_NAME?: string;
+    ADMIN_TOKEN_SHA256?: string;
+  }
+}

@@ -1,0 +1,146 @@
+import { DurableObject } from "cloudflare:workers";
+import { StatusError, type Status } from "../api/status";
+import { namespaceController, NAMESPACE_CONTROLLER } from "../controllers/namespace/controller";
+import { WorkQueue } from "../controllers/queue";
+import { ControllerRuntime } from "../controllers/runtime";
+import { systemClock, type Clock } from "../lib/clock";
+import type { ResourceType } from "../resources/registry";
+import { bootstrapCluster } from "./bootstrap";
+import { ObjectStore, resolveRef, type DeleteOptions, type DeleteResult, type ListOptions, type ListResult, type ResourceRef, type UpdateOptions, type WriteOptions } from "./objects";
+import { RevisionLog, type CompactionPolicy } from "./revision-log";
+import { migrate } from "./schema";
+import { sqlOf } from "./sql";
+import { openWatch, type WatchRequest } from "./watch";
+import { WatchHub, type ChangeEvent } from "./watch-hub";
+
+/** An RPC answer: errors travel as Kubernetes Status objects, never as thrown exceptions. */
+export type Result<T> = { ok: true; value: T } | { ok: false; status: Status };
+
+/** Who is asking; carried to the store so authorization can be decided next to the data. */
+export interface RequestUser {
+  name: string;
+  groups: string[];
+}
+
+const COMPACTION: CompactionPolicy = { maxRevisions: 10_000, maxAgeMs: 15 * 60_000 };
+/** Compaction runs after this many writes. */
+const COMPACT_EVERY = 500;
+
+/**
+ * The cluster store: one per cluster, the role etcd plays. A thin shell — every method delegates
+ * to modules that take (sql, clock).
+ */
+export class ClusterStore extends DurableObject<Env> {
+  private readonly clock: Clock = systemClock;
+  private log!: RevisionLog;
+  private store!: ObjectStore;
+  private hub = new WatchHub();
+  private runtime!: ControllerRuntime;
+  private queue!: WorkQueue;
+  private armedAt: number | null | undefined;
+  private writesSinceCompaction = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      const sql = sqlOf(ctx.storage);
+      migrate(sql);
+      this.log = new RevisionLog(sql, this.clock);
+      this.queue = new WorkQueue(sql);
+      this.runtime = new ControllerRuntime(this.queue, this.clock);
+      this.store = new ObjectStore(this.log, this.hub, this.clock, Math.random, (rt, evs) => this.onWrite(rt, evs));
+      this.runtime.register(namespaceController(this.store, this.log));
+      bootstrapCluster(this.store);
+      this.armedAt = await ctx.storage.getAlarm();
+      await this.arm();
+    });
+  }
+
+  async get(ref: ResourceRef, namespace: string, name: string): Promise<Result<string>> {
+    return this.call((rt) => this.store.get(rt, namespace, name), ref);
+  }
+
+  async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions): Promise<Result<ListResult>> {
+    return this.call((rt) => this.store.list(rt, namespace, opts), ref);
+  }
+
+  async create(ref: ResourceRef, obj: Record<string, unknown>, opts: WriteOptions, _user?: RequestUser): Promise<Result<string>> {
+    return this.write((rt) => this.store.create(rt, obj, opts), ref);
+  }
+
+  async update(ref: ResourceRef, obj: Record<string, unknown>, opts: UpdateOptions, _user?: RequestUser): Promise<Result<string>> {
+    return this.write((rt) => this.store.update(rt, obj, opts), ref);
+  }
+
+  async remove(ref: ResourceRef, namespace: string, name: string, opts: DeleteOptions, _user?: RequestUser): Promise<Result<DeleteResult>> {
+    return this.write((rt) => this.store.delete(rt, namespace, name, opts), ref);
+  }
+
+  async watch(ref: ResourceRef, req: WatchRequest): Promise<Result<ReadableStream<Uint8Array>>> {
+    return this.call((rt) => openWatch(rt, req, this.log, this.hub, this.store), ref);
+  }
+
+  /** Figures for tests and benchmarks. */
+  async stats(): Promise<{ revision: number; compactRevision: number; rows: number; watchers: number; queue: number; alarmRuns: number; databaseSize: number }> {
+    const rows = this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM kv`).one().n as number;
+    return {
+      revision: this.log.revision,
+      compactRevision: this.log.compactRevision,
+      rows,
+      watchers: this.hub.size,
+      queue: this.queue.length,
+      alarmRuns: this.runtime.runs,
+      databaseSize: this.ctx.storage.sql.databaseSize,
+    };
+  }
+
+  /** Runs compaction now with the given policy (tests use small windows). */
+  async compact(policy: CompactionPolicy = COMPACTION): Promise<number> {
+    return this.log.compact(policy);
+  }
+
+  override async alarm(): Promise<void> {
+    this.armedAt = null;
+    try {
+      this.runtime.runDue();
+    } finally {
+      await this.arm();
+    }
+  }
+
+  private onWrite(rt: ResourceType, events: ChangeEvent[]): void {
+    if (rt.kind === "Namespace" && rt.group === "") {
+      for (const { row } of events) {
+        if (!row.deleted && row.value.includes(`"deletionTimestamp"`)) this.runtime.enqueue(NAMESPACE_CONTROLLER, row.key.slice(row.key.lastIndexOf("/") + 1));
+      }
+    }
+  }
+
+  private async call<T>(fn: (rt: ResourceType) => T, ref: ResourceRef): Promise<Result<T>> {
+    try {
+      return { ok: true, value: fn(resolveRef(ref)) };
+    } catch (e) {
+      if (e instanceof StatusError) return { ok: false, status: e.toStatus() };
+      throw e;
+    }
+  }
+
+  private async write<T>(fn: (rt: ResourceType) => T, ref: ResourceRef): Promise<Result<T>> {
+    const res = await this.call(fn, ref);
+    if (res.ok && ++this.writesSinceCompaction >= COMPACT_EVERY) {
+      this.writesSinceCompaction = 0;
+      this.log.compact(COMPACTION);
+    }
+    await this.arm();
+    return res;
+  }
+
+  /** Keeps exactly one alarm set, at the earliest due queue item; none when the queue is empty. */
+  private async arm(): Promise<void> {
+    const next = this.queue.nextDue() ?? null;
+    if (next === this.armedAt) return;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+    this.armedAt = next;
+  }
+}
