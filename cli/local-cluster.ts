@@ -61,6 +61,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const miniflare = new Miniflare({
     modules: true,
     scriptPath,
+    modulesRoot: dirname(scriptPath),
     compatibilityDate: "2026-04-01",
     compatibilityFlags: ["nodejs_compat"],
     durableObjects: { CLUSTER: { className: "ClusterStore", useSQLite: true } },

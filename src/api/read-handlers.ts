@@ -81,7 +81,9 @@ export async function watchObjects(c: Ctx, p: ResourcePath, clock: Clock): Promi
       timeoutSeconds: intParam(url, "timeoutSeconds"),
     }),
   );
-  const headers = { "content-type": "application/json", "cache-control": "no-cache, private", "x-content-type-options": "nosniff" };
+  // "identity" keeps the edge (and Miniflare, which copies it) from gzipping the stream, which
+  // would hold events back until a compression block fills.
+  const headers = { "content-type": "application/json", "cache-control": "no-cache, private", "x-content-type-options": "nosniff", "content-encoding": "identity" };
   if (negotiate(c.req.header("accept")).table) {
     const body = stream.pipeThrough(tableWatchTransform(p.rt, includeObjectOf(url), clock));
     return new Response(body, { headers: { ...headers, "content-type": TABLE_CONTENT_TYPE } });
