@@ -6,7 +6,7 @@ import { negotiate, TABLE_CONTENT_TYPE } from "./negotiate";
 import type { ResourcePath } from "./paths";
 import { boolParam, intParam } from "./query";
 import { errors } from "./status";
-import { refOf, storeFor, unwrap } from "./store-client";
+import { clientFor } from "./store-client";
 import { tableWatchTransform } from "./watch-stream";
 import type { Clock } from "../lib/clock";
 
@@ -25,7 +25,7 @@ function jsonResponse(body: string, status = 200, extra: Record<string, string> 
 
 /** GET of one object, as JSON or a one-row Table. */
 export async function getObject(c: Ctx, p: ResourcePath, clock: Clock): Promise<Response> {
-  const json = unwrap(await storeFor(c.env).get(refOf(p.rt), p.namespace ?? "", p.name!));
+  const json = await clientFor(c, p).get(p.namespace ?? "", p.name!);
   const url = new URL(c.req.url);
   if (negotiate(c.req.header("accept")).table) {
     const table = toTable(p.rt, [JSON.parse(json)], { includeObject: includeObjectOf(url), now: new Date(clock.now()) });
@@ -45,14 +45,12 @@ function listJson(rt: ResourceType, res: ListResult): string {
 export async function listObjects(c: Ctx, p: ResourcePath, clock: Clock): Promise<Response> {
   const url = new URL(c.req.url);
   const q = url.searchParams;
-  const res = unwrap(
-    await storeFor(c.env).list(refOf(p.rt), p.namespace, {
-      labelSelector: q.get("labelSelector") ?? undefined,
-      fieldSelector: q.get("fieldSelector") ?? undefined,
-      limit: intParam(url, "limit"),
-      continue: q.get("continue") || undefined,
-    }),
-  );
+  const res = await clientFor(c, p).list(p.namespace, {
+    labelSelector: q.get("labelSelector") ?? undefined,
+    fieldSelector: q.get("fieldSelector") ?? undefined,
+    limit: intParam(url, "limit"),
+    continue: q.get("continue") || undefined,
+  });
   if (negotiate(c.req.header("accept")).table) {
     const table = toTable(
       p.rt,
@@ -70,17 +68,15 @@ export async function watchObjects(c: Ctx, p: ResourcePath, clock: Clock): Promi
   const q = url.searchParams;
   let fieldSelector = q.get("fieldSelector") ?? undefined;
   if (p.name) fieldSelector = [fieldSelector, `metadata.name=${p.name}`].filter(Boolean).join(",");
-  const stream = unwrap(
-    await storeFor(c.env).watch(refOf(p.rt), {
-      namespace: p.namespace,
-      resourceVersion: q.get("resourceVersion") ?? undefined,
-      labelSelector: q.get("labelSelector") ?? undefined,
-      fieldSelector,
-      allowWatchBookmarks: boolParam(url, "allowWatchBookmarks"),
-      sendInitialEvents: boolParam(url, "sendInitialEvents"),
-      timeoutSeconds: intParam(url, "timeoutSeconds"),
-    }),
-  );
+  const stream = await clientFor(c, p).watch({
+    namespace: p.namespace,
+    resourceVersion: q.get("resourceVersion") ?? undefined,
+    labelSelector: q.get("labelSelector") ?? undefined,
+    fieldSelector,
+    allowWatchBookmarks: boolParam(url, "allowWatchBookmarks"),
+    sendInitialEvents: boolParam(url, "sendInitialEvents"),
+    timeoutSeconds: intParam(url, "timeoutSeconds"),
+  });
   // "identity" keeps the edge (and Miniflare, which copies it) from gzipping the stream, which
   // would hold events back until a compression block fills.
   const headers = { "content-type": "application/json", "cache-control": "no-cache, private", "x-content-type-options": "nosniff", "content-encoding": "identity" };

@@ -6,7 +6,7 @@ import { bodyFormat, decodeBody, readBody } from "./body";
 import type { ResourcePath } from "./paths";
 import { dryRunParam } from "./query";
 import { errors } from "./status";
-import { refOf, storeFor, unwrap } from "./store-client";
+import { clientFor } from "./store-client";
 
 type Ctx = ApiContext;
 type Obj = Record<string, any>;
@@ -31,10 +31,9 @@ function json(body: unknown, status = 200): Response {
 
 /** GET, PUT and PATCH of `<resource>/scale`. */
 export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
-  const store = storeFor(c.env);
-  const ref = refOf(p.rt);
+  const client = clientFor(c, p);
   const method = c.req.method;
-  const current = JSON.parse(unwrap(await store.get(ref, p.namespace ?? "", p.name!)));
+  const current = await client.getObject(p.namespace ?? "", p.name!);
   if (method === "GET") return json(scaleOf(current));
   if (method !== "PUT" && method !== "PATCH") throw errors.methodNotAllowed(method, `${p.rt.resource}/scale`);
   const format = bodyFormat(c.req.header("content-type"));
@@ -55,7 +54,7 @@ export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
   const next = structuredClone(current);
   next.spec = { ...next.spec, replicas: replicas ?? 0 };
   next.metadata.resourceVersion = scale?.metadata?.resourceVersion || current.metadata.resourceVersion;
-  const updated = JSON.parse(unwrap(await store.update(ref, next, { dryRun: dryRunParam(new URL(c.req.url)) }, c.get("user"))));
+  const updated = JSON.parse(await client.update(next, { dryRun: dryRunParam(new URL(c.req.url)) }));
   return json(scaleOf(updated));
 }
 
@@ -71,8 +70,8 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
   if (binding.metadata?.name && binding.metadata.name !== p.name) {
     throw errors.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${p.name})`);
   }
-  const store = storeFor(c.env);
-  const pod = JSON.parse(unwrap(await store.get(refOf(p.rt), p.namespace ?? "", p.name!)));
+  const client = clientFor(c, p);
+  const pod = await client.getObject(p.namespace ?? "", p.name!);
   if (pod.metadata.deletionTimestamp) throw errors.conflict("pods", "", p.name!, "pod is being deleted, cannot be assigned to a host");
   if (pod.spec?.nodeName) throw errors.conflict("pods", "", p.name!, `pod ${p.name} is already assigned to node "${pod.spec.nodeName}"`);
   const next = structuredClone(pod);
@@ -80,6 +79,6 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
   const conditions: Obj[] = (next.status.conditions ?? []).filter((x: Obj) => x.type !== "PodScheduled");
   conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
   next.status = { ...next.status, conditions };
-  unwrap(await store.update(refOf(p.rt), next, { subresource: "binding", dryRun: dryRunParam(new URL(c.req.url)) }, c.get("user")));
+  await client.update(next, { subresource: "binding", dryRun: dryRunParam(new URL(c.req.url)) });
   return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
 }

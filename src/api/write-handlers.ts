@@ -1,14 +1,13 @@
 import type { ApiContext } from "./context";
 import { applyPatch, type PatchType } from "../lib/patch";
 import { apiVersionOf } from "../resources/registry";
-import type { Result } from "../store/cluster-store";
-import type { DeleteOptions, DeleteResult } from "../store/objects";
+import type { DeleteOptions } from "../store/objects";
 import { admit, fieldValidationOf } from "./admission";
 import { bodyFormat, decodeBody, readBody, type BodyFormat } from "./body";
 import type { ResourcePath } from "./paths";
 import { dryRunParam, intParam } from "./query";
 import { errors, StatusError } from "./status";
-import { refOf, storeFor, unwrap } from "./store-client";
+import { clientFor, unwrap } from "./store-client";
 
 type Ctx = ApiContext;
 type Obj = Record<string, any>;
@@ -34,7 +33,7 @@ export async function createObject(c: Ctx, p: ResourcePath): Promise<Response> {
   const { value, format } = await bodyOf(c);
   if (format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
   const { object, warnings } = admit(p.rt, value, { namespace: p.namespace, fieldValidation: fieldValidationOf(url.searchParams.get("fieldValidation") ?? undefined) });
-  const json = unwrap(await storeFor(c.env).create(refOf(p.rt), object, { dryRun: dryRunParam(url) }, c.get("user")));
+  const json = await clientFor(c, p).create(object, { dryRun: dryRunParam(url) });
   return respond(json, 201, warnings);
 }
 
@@ -43,15 +42,15 @@ export async function replaceObject(c: Ctx, p: ResourcePath): Promise<Response> 
   const url = new URL(c.req.url);
   const { value, format } = await bodyOf(c);
   if (format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
-  const store = storeFor(c.env);
-  const old = JSON.parse(unwrap(await store.get(refOf(p.rt), p.namespace ?? "", p.name!)));
+  const client = clientFor(c, p);
+  const old = await client.getObject(p.namespace ?? "", p.name!);
   const { object, warnings } = admit(p.rt, value, {
     namespace: p.namespace,
     name: p.name,
     fieldValidation: fieldValidationOf(url.searchParams.get("fieldValidation") ?? undefined),
     old,
   });
-  const json = unwrap(await store.update(refOf(p.rt), object, { dryRun: dryRunParam(url), subresource: p.subresource }, c.get("user")));
+  const json = await client.update(object, { dryRun: dryRunParam(url), subresource: p.subresource });
   return respond(json, 200, warnings);
 }
 
@@ -74,18 +73,17 @@ export async function patchObject(c: Ctx, p: ResourcePath, transform?: (patched:
   const format = bodyFormat(c.req.header("content-type"));
   const type = patchTypeOfFormat(format);
   const patch = decodeBody(await readBody(c.req.raw), format);
-  const store = storeFor(c.env);
+  const client = clientFor(c, p);
   const fieldValidation = fieldValidationOf(url.searchParams.get("fieldValidation") ?? undefined);
   for (let attempt = 1; ; attempt++) {
-    const currentJson = unwrap(await store.get(refOf(p.rt), p.namespace ?? "", p.name!));
-    const old = JSON.parse(currentJson);
+    const old = await client.getObject(p.namespace ?? "", p.name!);
     let patched = applyPatch(type, old, patch, p.rt.message) as Obj;
     if (transform) patched = transform(patched, old);
     // A patch that names a resourceVersion is a precondition (kubectl diff); otherwise the read one is.
     const pinned = patched.metadata?.resourceVersion !== old.metadata.resourceVersion;
     const { object, warnings } = admit(p.rt, patched, { namespace: p.namespace, name: p.name, fieldValidation, old });
     object.metadata.resourceVersion = patched.metadata?.resourceVersion ?? old.metadata.resourceVersion;
-    const res = (await store.update(refOf(p.rt), object, { dryRun: dryRunParam(url), subresource: p.subresource }, c.get("user"))) as Result<string>;
+    const res = await client.tryUpdate(object, { dryRun: dryRunParam(url), subresource: p.subresource });
     if (!res.ok && res.status.code === 409 && res.status.reason === "Conflict" && !pinned && attempt < MAX_PATCH_ATTEMPTS) continue;
     return respond(unwrap(res), 200, warnings);
   }
@@ -138,7 +136,7 @@ function successStatus(p: ResourcePath, name: string, uid: string): string {
 export async function deleteObject(c: Ctx, p: ResourcePath): Promise<Response> {
   const url = new URL(c.req.url);
   const opts = deleteOptionsOf(url, await deleteOptionsBody(c));
-  const res = unwrap(await storeFor(c.env).remove(refOf(p.rt), p.namespace ?? "", p.name!, opts, c.get("user")));
+  const res = await clientFor(c, p).remove(p.namespace ?? "", p.name!, opts);
   if (res.kind === "object") return respond(res.json, 200, []);
   return respond(successStatus(p, p.name!, res.uid), 200, []);
 }
@@ -147,15 +145,13 @@ export async function deleteObject(c: Ctx, p: ResourcePath): Promise<Response> {
 export async function deleteCollection(c: Ctx, p: ResourcePath): Promise<Response> {
   const url = new URL(c.req.url);
   const opts = deleteOptionsOf(url, await deleteOptionsBody(c));
-  const store = storeFor(c.env);
+  const client = clientFor(c, p);
   const q = url.searchParams;
-  const list = unwrap(
-    await store.list(refOf(p.rt), p.namespace, { labelSelector: q.get("labelSelector") ?? undefined, fieldSelector: q.get("fieldSelector") ?? undefined }),
-  );
+  const list = await client.list(p.namespace, { labelSelector: q.get("labelSelector") ?? undefined, fieldSelector: q.get("fieldSelector") ?? undefined });
   const deleted: string[] = [];
   for (const item of list.items) {
     const obj = JSON.parse(item);
-    const res = (await store.remove(refOf(p.rt), obj.metadata.namespace ?? "", obj.metadata.name, opts, c.get("user"))) as Result<DeleteResult>;
+    const res = await client.tryRemove(obj.metadata.namespace ?? "", obj.metadata.name, opts);
     if (res.ok) deleted.push(res.value.json);
     else if (res.status.code !== 404) throw StatusError.fromStatus(res.status);
   }

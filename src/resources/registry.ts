@@ -26,7 +26,8 @@ export interface ResourceType {
   readonly subresources: readonly SubresourceType[];
   /**
    * The storage key prefix. Two versions (or groups) of one object share it, as
-   * core/v1 and events.k8s.io/v1 Events do upstream.
+   * core/v1 and events.k8s.io/v1 Events do upstream; objects are stored in the form of the
+   * first type registered for the prefix (see `storageTypeOf`).
    */
   readonly storage: string;
   /** The protobuf message of the kind (for decoding and schemas). */
@@ -87,7 +88,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
   define({ group: "", version: "v1", kind: "Service", resource: "services", namespaced: true, shortNames: ["svc"], categories: ["all"], subresources: [STATUS] }),
   define({ group: "", version: "v1", kind: "Node", resource: "nodes", namespaced: false, shortNames: ["no"], subresources: [STATUS] }),
-  define({ group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"] }),
+  define({ group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"], storage: "events" }),
   define({ group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", namespaced: true, shortNames: ["cm"] }),
   define({ group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true }),
   define({ group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"] }),
@@ -127,11 +128,24 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     subresources: [STATUS],
     hasSpecGeneration: true,
   }),
+  // kubectl autoscale creates autoscaling/v1 objects; both versions share one storage (v2 form).
+  define({
+    group: "autoscaling",
+    version: "v1",
+    kind: "HorizontalPodAutoscaler",
+    resource: "horizontalpodautoscalers",
+    namespaced: true,
+    shortNames: ["hpa"],
+    categories: ["all"],
+    subresources: [STATUS],
+    hasSpecGeneration: true,
+    storage: "autoscaling/horizontalpodautoscalers",
+  }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", resource: "roles", namespaced: true }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", resource: "rolebindings", namespaced: true }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", resource: "clusterroles", namespaced: false }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", resource: "clusterrolebindings", namespaced: false }),
-  define({ group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"] }),
+  define({ group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"], storage: "events" }),
 ];
 
 /** API groups in discovery order, each with its versions (preferred first). */
@@ -160,4 +174,9 @@ export function findKind(apiVersion: string, kind: string): ResourceType | undef
 
 export function apiVersionOf(rt: ResourceType): string {
   return rt.group ? `${rt.group}/${rt.version}` : rt.version;
+}
+
+/** The type whose form objects of `rt`'s storage are kept in (the first registered for it). */
+export function storageTypeOf(rt: ResourceType): ResourceType {
+  return RESOURCE_TYPES.find((r) => r.storage === rt.storage)!;
 }

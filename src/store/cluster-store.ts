@@ -76,8 +76,18 @@ export class ClusterStore extends DurableObject<Env> {
     return this.write((rt) => this.store.delete(rt, namespace, name, opts), ref);
   }
 
-  async watch(ref: ResourceRef, req: WatchRequest): Promise<Result<ReadableStream<Uint8Array>>> {
-    return this.call((rt) => openWatch(rt, req, this.log, this.hub, this.store), ref);
+  /**
+   * Watches travel as plain HTTP: POST /watch with `{ref, req}` answers with the event stream,
+   * or with a Status. A fetch body's cancellation reaches the watcher cleanly when the client
+   * goes away.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (request.method !== "POST" || url.pathname !== "/watch") return new Response("not found", { status: 404 });
+    const { ref, req } = (await request.json()) as { ref: ResourceRef; req: WatchRequest };
+    const res = await this.call((rt) => openWatch(rt, req, this.log, this.hub, this.store), ref);
+    if (!res.ok) return Response.json(res.status, { status: res.status.code });
+    return new Response(res.value, { headers: { "content-type": "application/json" } });
   }
 
   /** Figures for tests and benchmarks. */
