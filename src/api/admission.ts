@@ -32,12 +32,6 @@ function restoreSystemFields(meta: Obj, old: Obj): void {
   }
 }
 
-/** Reads `fieldValidation`; upstream's default is Warn. */
-export function fieldValidationOf(param: string | undefined): FieldValidation {
-  if (param === undefined || param === "") return "Warn";
-  if (param === "Strict" || param === "Warn" || param === "Ignore") return param;
-  throw errors.badRequest(`fieldValidation parameter unsupported: ${param}, must be one of Ignore, Warn, Strict`);
-}
 
 /**
  * The Worker's half of a write: kind check, schema decoding (unknown fields pruned or refused),

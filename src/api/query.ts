@@ -1,4 +1,5 @@
-import { errors } from "./status";
+import type { FieldValidation } from "../schema/decode";
+import { errors, type StatusCause } from "./status";
 
 /** Reads an integer query parameter, refusing junk the way upstream's decoder does. */
 export function intParam(url: URL, name: string): number | undefined {
@@ -14,9 +15,30 @@ export function boolParam(url: URL, name: string): boolean {
   return v === "true" || v === "1";
 }
 
-/** dryRun accepts only "All". */
-export function dryRunParam(url: URL): boolean {
-  const values = url.searchParams.getAll("dryRun");
-  for (const v of values) if (v !== "All") throw errors.badRequest(`Invalid dry run value: ${v}, only "All" is supported`);
-  return values.length > 0;
+export interface WriteParams {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+}
+
+const OPTIONS_KIND: Record<string, string> = { POST: "CreateOptions", PUT: "UpdateOptions", PATCH: "PatchOptions", DELETE: "DeleteOptions" };
+const FIELD_VALIDATIONS: FieldValidation[] = ["Ignore", "Strict", "Warn"];
+
+/**
+ * The write options every mutating verb takes from the query. Unsupported values are a 422
+ * against the verb's options kind (CreateOptions, PatchOptions, …), as upstream answers.
+ */
+export function writeParams(method: string, url: URL): WriteParams {
+  const causes: StatusCause[] = [];
+  const dryRun = url.searchParams.getAll("dryRun");
+  const bad = dryRun.filter((v) => v !== "All");
+  if (bad.length) {
+    causes.push({ reason: "FieldValueNotSupported", field: "dryRun", message: `Unsupported value: []string{${dryRun.map((v) => JSON.stringify(v)).join(", ")}}: supported values: "All"` });
+  }
+  const fv = url.searchParams.get("fieldValidation") ?? "";
+  if (fv !== "" && !FIELD_VALIDATIONS.includes(fv as FieldValidation)) {
+    causes.push({ reason: "FieldValueNotSupported", field: "fieldValidation", message: `Unsupported value: ${JSON.stringify(fv)}: supported values: "Ignore", "Strict", "Warn"` });
+  }
+  if (causes.length) throw errors.invalid(OPTIONS_KIND[method] ?? "CreateOptions", "meta.k8s.io", "", causes);
+  // Upstream's default when the client does not say is Warn.
+  return { dryRun: dryRun.length > 0, fieldValidation: (fv || "Warn") as FieldValidation };
 }

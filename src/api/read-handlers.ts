@@ -1,3 +1,4 @@
+import { stringify as stringifyYaml } from "yaml";
 import type { ApiContext } from "./context";
 import { toTable, type IncludeObject } from "../resources/printers";
 import { apiVersionOf, type ResourceType } from "../resources/registry";
@@ -23,6 +24,14 @@ function jsonResponse(body: string, status = 200, extra: Record<string, string> 
   return new Response(body, { status, headers: { "content-type": "application/json", ...extra } });
 }
 
+/** JSON, or YAML when the client asked for application/yaml. */
+function objectResponse(c: Ctx, json: string): Response {
+  if (negotiate(c.req.header("accept")).yaml) {
+    return new Response(stringifyYaml(JSON.parse(json)), { headers: { "content-type": "application/yaml" } });
+  }
+  return jsonResponse(json);
+}
+
 /** GET of one object, as JSON or a one-row Table. */
 export async function getObject(c: Ctx, p: ResourcePath, clock: Clock): Promise<Response> {
   const json = await clientFor(c, p).get(p.namespace ?? "", p.name!);
@@ -31,7 +40,7 @@ export async function getObject(c: Ctx, p: ResourcePath, clock: Clock): Promise<
     const table = toTable(p.rt, [JSON.parse(json)], { includeObject: includeObjectOf(url), now: new Date(clock.now()) });
     return jsonResponse(JSON.stringify(table), 200, { "content-type": TABLE_CONTENT_TYPE });
   }
-  return jsonResponse(json);
+  return objectResponse(c, json);
 }
 
 function listJson(rt: ResourceType, res: ListResult): string {
@@ -59,7 +68,7 @@ export async function listObjects(c: Ctx, p: ResourcePath, clock: Clock): Promis
     );
     return jsonResponse(JSON.stringify(table), 200, { "content-type": TABLE_CONTENT_TYPE });
   }
-  return jsonResponse(listJson(p.rt, res));
+  return objectResponse(c, listJson(p.rt, res));
 }
 
 /** WATCH: newline-delimited events streamed straight from the store (as Table rows when asked). */

@@ -4,7 +4,7 @@ import { applyPatch } from "../lib/patch";
 import { formatLabelSelector } from "../lib/selectors";
 import { bodyFormat, decodeBody, readBody } from "./body";
 import type { ResourcePath } from "./paths";
-import { dryRunParam } from "./query";
+import { writeParams } from "./query";
 import { errors } from "./status";
 import { clientFor } from "./store-client";
 
@@ -54,7 +54,7 @@ export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
   const next = structuredClone(current);
   next.spec = { ...next.spec, replicas: replicas ?? 0 };
   next.metadata.resourceVersion = scale?.metadata?.resourceVersion || current.metadata.resourceVersion;
-  const updated = JSON.parse(await client.update(next, { dryRun: dryRunParam(new URL(c.req.url)) }));
+  const updated = JSON.parse(await client.update(next, { dryRun: writeParams(c.req.method, new URL(c.req.url)).dryRun }));
   return json(scaleOf(updated));
 }
 
@@ -79,6 +79,6 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
   const conditions: Obj[] = (next.status.conditions ?? []).filter((x: Obj) => x.type !== "PodScheduled");
   conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
   next.status = { ...next.status, conditions };
-  await client.update(next, { subresource: "binding", dryRun: dryRunParam(new URL(c.req.url)) });
+  await client.update(next, { subresource: "binding", dryRun: writeParams(c.req.method, new URL(c.req.url)).dryRun });
   return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
 }

@@ -2,10 +2,10 @@ import type { ApiContext } from "./context";
 import { applyPatch, type PatchType } from "../lib/patch";
 import { apiVersionOf } from "../resources/registry";
 import type { DeleteOptions } from "../store/objects";
-import { admit, fieldValidationOf } from "./admission";
+import { admit } from "./admission";
 import { bodyFormat, decodeBody, readBody, type BodyFormat } from "./body";
 import type { ResourcePath } from "./paths";
-import { dryRunParam, intParam } from "./query";
+import { intParam, writeParams } from "./query";
 import { errors, StatusError } from "./status";
 import { clientFor, unwrap } from "./store-client";
 
@@ -29,17 +29,17 @@ async function bodyOf(c: Ctx): Promise<{ value: unknown; format: BodyFormat }> {
 
 /** POST to a collection. */
 export async function createObject(c: Ctx, p: ResourcePath): Promise<Response> {
-  const url = new URL(c.req.url);
+  const params = writeParams(c.req.method, new URL(c.req.url));
   const { value, format } = await bodyOf(c);
   if (format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
-  const { object, warnings } = admit(p.rt, value, { namespace: p.namespace, fieldValidation: fieldValidationOf(url.searchParams.get("fieldValidation") ?? undefined) });
-  const json = await clientFor(c, p).create(object, { dryRun: dryRunParam(url) });
+  const { object, warnings } = admit(p.rt, value, { namespace: p.namespace, fieldValidation: params.fieldValidation });
+  const json = await clientFor(c, p).create(object, { dryRun: params.dryRun });
   return respond(json, 201, warnings);
 }
 
 /** PUT of an object or its status. */
 export async function replaceObject(c: Ctx, p: ResourcePath): Promise<Response> {
-  const url = new URL(c.req.url);
+  const params = writeParams(c.req.method, new URL(c.req.url));
   const { value, format } = await bodyOf(c);
   if (format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
   const client = clientFor(c, p);
@@ -47,10 +47,10 @@ export async function replaceObject(c: Ctx, p: ResourcePath): Promise<Response> 
   const { object, warnings } = admit(p.rt, value, {
     namespace: p.namespace,
     name: p.name,
-    fieldValidation: fieldValidationOf(url.searchParams.get("fieldValidation") ?? undefined),
+    fieldValidation: params.fieldValidation,
     old,
   });
-  const json = await client.update(object, { dryRun: dryRunParam(url), subresource: p.subresource });
+  const json = await client.update(object, { dryRun: params.dryRun, subresource: p.subresource });
   return respond(json, 200, warnings);
 }
 
@@ -69,12 +69,12 @@ function patchTypeOfFormat(format: BodyFormat): PatchType {
  * it back as a compare-and-swap on the revision that was read; a lost race is retried.
  */
 export async function patchObject(c: Ctx, p: ResourcePath, transform?: (patched: Obj, old: Obj) => Obj): Promise<Response> {
-  const url = new URL(c.req.url);
+  const params = writeParams(c.req.method, new URL(c.req.url));
   const format = bodyFormat(c.req.header("content-type"));
   const type = patchTypeOfFormat(format);
   const patch = decodeBody(await readBody(c.req.raw), format);
   const client = clientFor(c, p);
-  const fieldValidation = fieldValidationOf(url.searchParams.get("fieldValidation") ?? undefined);
+  const fieldValidation = params.fieldValidation;
   for (let attempt = 1; ; attempt++) {
     const old = await client.getObject(p.namespace ?? "", p.name!);
     let patched = applyPatch(type, old, patch, p.rt.message) as Obj;
@@ -83,7 +83,7 @@ export async function patchObject(c: Ctx, p: ResourcePath, transform?: (patched:
     const pinned = patched.metadata?.resourceVersion !== old.metadata.resourceVersion;
     const { object, warnings } = admit(p.rt, patched, { namespace: p.namespace, name: p.name, fieldValidation, old });
     object.metadata.resourceVersion = patched.metadata?.resourceVersion ?? old.metadata.resourceVersion;
-    const res = await client.tryUpdate(object, { dryRun: dryRunParam(url), subresource: p.subresource });
+    const res = await client.tryUpdate(object, { dryRun: params.dryRun, subresource: p.subresource });
     if (!res.ok && res.status.code === 409 && res.status.reason === "Conflict" && !pinned && attempt < MAX_PATCH_ATTEMPTS) continue;
     return respond(unwrap(res), 200, warnings);
   }
@@ -91,7 +91,7 @@ export async function patchObject(c: Ctx, p: ResourcePath, transform?: (patched:
 
 function deleteOptionsOf(url: URL, body: Obj | undefined): DeleteOptions {
   const q = url.searchParams;
-  const opts: DeleteOptions = { dryRun: dryRunParam(url) || (Array.isArray(body?.dryRun) && body!.dryRun.includes("All")) };
+  const opts: DeleteOptions = { dryRun: writeParams("DELETE", url).dryRun || (Array.isArray(body?.dryRun) && body!.dryRun.includes("All")) };
   const grace = body?.gracePeriodSeconds ?? intParam(url, "gracePeriodSeconds");
   if (grace !== undefined && grace !== null) {
     if (typeof grace !== "number" || !Number.isInteger(grace)) throw errors.badRequest("gracePeriodSeconds must be an integer");

@@ -1,4 +1,4 @@
-import { errors, StatusError } from "../api/status";
+import { errors, qualifiedResource, StatusError } from "../api/status";
 import type { Clock } from "../lib/clock";
 import { rfc3339 } from "../lib/clock";
 import { parseFieldSelector, parseLabelSelector } from "../lib/selectors";
@@ -137,7 +137,7 @@ export class ObjectStore {
     const obj = structuredClone(input);
     const meta = (obj.metadata ??= {});
     const namespace: string = rt.namespaced ? meta.namespace : "";
-    if (rt.namespaced) this.admitNamespace(namespace);
+    if (rt.namespaced) this.admitNamespace(rt, namespace, meta.name ?? meta.generateName ?? "");
     if (!meta.name) {
       if (!meta.generateName) throw errors.invalid(rt.kind, rt.group, "", [{ reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name" }]);
       meta.name = this.generateName(rt, namespace, meta.generateName);
@@ -257,13 +257,18 @@ export class ObjectStore {
     return Math.max(0, grace);
   }
 
-  private admitNamespace(namespace: string): void {
+  /** Upstream's NamespaceLifecycle admission: the namespace must exist and not be terminating. */
+  private admitNamespace(rt: ResourceType, namespace: string, name: string): void {
     const nsType = findResource("", "v1", "namespaces")!;
     const row = this.log.latest(storageKey(nsType.storage, "", namespace));
     if (!row) throw errors.notFound("namespaces", "", namespace);
     const ns = JSON.parse(row.value);
     if (ns.metadata?.deletionTimestamp || ns.status?.phase === "Terminating") {
-      throw new StatusError(403, "Forbidden", `unable to create new content in namespace ${namespace} because it is being terminated`, {
+      const what = name ? `${qualifiedResource(rt.resource, rt.group)} "${name}"` : qualifiedResource(rt.resource, rt.group);
+      throw new StatusError(403, "Forbidden", `${what} is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name,
+        group: rt.group,
+        kind: rt.resource,
         causes: [{ reason: "NamespaceTerminating", message: `namespace ${namespace} is being terminated`, field: "metadata.namespace" }],
       });
     }

@@ -154,3 +154,12 @@ describe("watch", () => {
     }
   });
 });
+
+describe("representations", () => {
+  it("answers in YAML when asked", async () => {
+    const res = await api("/api/v1/namespaces/default", { accept: "application/yaml" });
+    expect(res.headers.get("content-type")).toBe("application/yaml");
+    const text = await res.text();
+    expect(text).toMatch(/^apiVersion: v1\nkind: Namespace\nmetadata:\n/);
+  });
+});
