@@ -1,37 +1,55 @@
 import type { Sql } from "../store/sql";
 
+export interface QueueItem {
+  controller: string;
+  key: string;
+  attempts: number;
+  /** Bumped by every add: tells whether the key was enqueued again while it was processed. */
+  gen: number;
+}
+
 /**
  * The persisted work queue: one row per (controller, key), so duplicate enqueues collapse as in
  * client-go's workqueue. `not_before` is when the key is due; `attempts` drives the backoff.
  */
 export class WorkQueue {
-  constructor(private readonly sql: Sql) {
-    sql.run(`CREATE TABLE IF NOT EXISTS queue (controller TEXT NOT NULL, key TEXT NOT NULL, not_before INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (controller, key))`);
-    sql.run(`CREATE INDEX IF NOT EXISTS queue_due ON queue(not_before)`);
-  }
+  /** The table comes from the store's migrations (src/store/schema.ts). */
+  constructor(private readonly sql: Sql) {}
 
   /** Adds a key, or brings an existing one forward if the new time is earlier. */
   add(controller: string, key: string, notBefore: number): void {
     this.sql.run(
-      `INSERT INTO queue (controller, key, not_before, attempts) VALUES (?, ?, ?, 0)
-       ON CONFLICT(controller, key) DO UPDATE SET not_before = MIN(not_before, excluded.not_before)`,
+      `INSERT INTO queue (controller, key, not_before, attempts, gen) VALUES (?, ?, ?, 0, 0)
+       ON CONFLICT(controller, key) DO UPDATE SET not_before = MIN(not_before, excluded.not_before), gen = gen + 1`,
       controller,
       key,
       notBefore,
     );
   }
 
-  due(now: number, limit: number): { controller: string; key: string; attempts: number }[] {
-    return this.sql.all(`SELECT controller, key, attempts FROM queue WHERE not_before <= ? ORDER BY not_before LIMIT ?`, now, limit);
+  due(now: number, limit: number): QueueItem[] {
+    return this.sql.all(`SELECT controller, key, attempts, gen FROM queue WHERE not_before <= ? ORDER BY not_before LIMIT ?`, now, limit);
   }
 
-  forget(controller: string, key: string): void {
-    this.sql.run(`DELETE FROM queue WHERE controller = ? AND key = ?`, controller, key);
+  /**
+   * Drops a processed key — unless it was added again while it was being processed (a
+   * "dirty" key in client-go's terms), in which case it stays due.
+   */
+  forget(item: QueueItem): void {
+    this.sql.run(`DELETE FROM queue WHERE controller = ? AND key = ? AND gen = ?`, item.controller, item.key, item.gen);
   }
 
-  /** Schedules a key again; `attempts` counts failures for the backoff (reset by a plain requeue). */
-  requeue(controller: string, key: string, notBefore: number, attempts: number): void {
-    this.sql.run(`UPDATE queue SET not_before = ?, attempts = ? WHERE controller = ? AND key = ?`, notBefore, attempts, controller, key);
+  /** Schedules a processed key again; a key added again meanwhile keeps its earlier time. */
+  requeue(item: QueueItem, notBefore: number, attempts: number): void {
+    this.sql.run(
+      `UPDATE queue SET not_before = CASE WHEN gen = ? THEN ? ELSE MIN(not_before, ?) END, attempts = ? WHERE controller = ? AND key = ?`,
+      item.gen,
+      notBefore,
+      notBefore,
+      attempts,
+      item.controller,
+      item.key,
+    );
   }
 
   nextDue(): number | undefined {

@@ -49,18 +49,18 @@ export class ControllerRuntime {
     for (const item of this.queue.due(now, this.opts.batchSize)) {
       const r = this.reconcilers.get(item.controller);
       if (!r) {
-        this.queue.forget(item.controller, item.key);
+        this.queue.forget(item);
         continue;
       }
       try {
         const res = r.reconcile(item.key) ?? {};
-        if (res.requeueAfterMs !== undefined) this.queue.requeue(item.controller, item.key, this.clock.now() + res.requeueAfterMs, 0);
-        else this.queue.forget(item.controller, item.key);
+        if (res.requeueAfterMs !== undefined) this.queue.requeue(item, this.clock.now() + res.requeueAfterMs, 0);
+        else this.queue.forget(item);
       } catch (e) {
         const attempts = item.attempts + 1;
         const backoff = Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** attempts);
         console.warn(`reconcile ${item.controller} ${item.key} failed (attempt ${attempts}): ${e instanceof Error ? e.message : String(e)}`);
-        this.queue.requeue(item.controller, item.key, this.clock.now() + backoff, attempts);
+        this.queue.requeue(item, this.clock.now() + backoff, attempts);
       }
     }
     return this.queue.nextDue();

@@ -1,6 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { StatusError, type Status } from "../api/status";
-import { namespaceController, NAMESPACE_CONTROLLER } from "../controllers/namespace/controller";
+import { eventRecorder } from "../controllers/events/recorder";
+import { eventTtlController } from "../controllers/events/ttl";
+import { garbageCollector } from "../controllers/gc/controller";
+import { ControllerManager } from "../controllers/manager";
+import { namespaceController } from "../controllers/namespace/controller";
+import { storeView } from "../controllers/view";
 import { WorkQueue } from "../controllers/queue";
 import { ControllerRuntime } from "../controllers/runtime";
 import { systemClock, type Clock } from "../lib/clock";
@@ -11,7 +16,7 @@ import { RevisionLog, type CompactionPolicy } from "./revision-log";
 import { migrate } from "./schema";
 import { sqlOf } from "./sql";
 import { openWatch, type WatchRequest } from "./watch";
-import { WatchHub, type ChangeEvent } from "./watch-hub";
+import { WatchHub } from "./watch-hub";
 
 /** An RPC answer: errors travel as Kubernetes Status objects, never as thrown exceptions. */
 export type Result<T> = { ok: true; value: T } | { ok: false; status: Status };
@@ -37,6 +42,8 @@ export class ClusterStore extends DurableObject<Env> {
   private hub = new WatchHub();
   private runtime!: ControllerRuntime;
   private queue!: WorkQueue;
+  private controllers!: ControllerManager;
+  private recordEvent!: ReturnType<typeof eventRecorder>;
   private armedAt: number | null | undefined;
   private writesSinceCompaction = 0;
 
@@ -48,8 +55,14 @@ export class ClusterStore extends DurableObject<Env> {
       this.log = new RevisionLog(sql, this.clock);
       this.queue = new WorkQueue(sql);
       this.runtime = new ControllerRuntime(this.queue, this.clock);
-      this.store = new ObjectStore(this.log, this.hub, this.clock, Math.random, (rt, evs) => this.onWrite(rt, evs));
-      this.runtime.register(namespaceController(this.store, this.log));
+      this.store = new ObjectStore(this.log, this.hub, this.clock, Math.random, (rt, evs) => this.controllers.onWrite(rt, evs));
+      const view = storeView(this.store, this.clock);
+      this.recordEvent = eventRecorder(view, "flotilla-controller-manager");
+      this.controllers = new ControllerManager(this.runtime, [
+        namespaceController(this.store, this.log),
+        garbageCollector(view),
+        eventTtlController(view),
+      ]);
       bootstrapCluster(this.store);
       this.armedAt = await ctx.storage.getAlarm();
       await this.arm();
@@ -115,14 +128,6 @@ export class ClusterStore extends DurableObject<Env> {
       this.runtime.runDue();
     } finally {
       await this.arm();
-    }
-  }
-
-  private onWrite(rt: ResourceType, events: ChangeEvent[]): void {
-    if (rt.kind === "Namespace" && rt.group === "") {
-      for (const { row } of events) {
-        if (!row.deleted && row.value.includes(`"deletionTimestamp"`)) this.runtime.enqueue(NAMESPACE_CONTROLLER, row.key.slice(row.key.lastIndexOf("/") + 1));
-      }
     }
   }
 

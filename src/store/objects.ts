@@ -177,8 +177,9 @@ export class ObjectStore {
     }
     const next = prepareForUpdate(rt, structuredClone(input), old, opts.subresource);
     const finalizers: string[] = [...(next.metadata.finalizers ?? []), ...(rt.kind === "Namespace" ? (next.spec?.finalizers ?? []) : [])];
-    if (next.metadata.deletionTimestamp && finalizers.length === 0) {
-      // The last finalizer is gone: the pending deletion completes now.
+    if (next.metadata.deletionTimestamp && finalizers.length === 0 && (old.metadata.deletionGracePeriodSeconds ?? 0) === 0) {
+      // The last finalizer is gone: the pending deletion completes now. (A pod still in its
+      // grace period waits for its kubelet's final delete instead.)
       const value = canonicalJson(next);
       if (opts.dryRun) return withResourceVersion(value, cur.id);
       const row = this.commit(rt, [{ key, namespace, created: false, deleted: true, createRevision: cur.create_revision, prevRevision: cur.id, value }], [cur.value])[0];

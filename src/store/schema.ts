@@ -28,6 +28,15 @@ const MIGRATIONS: string[][] = [
        rev INTEGER NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS current_storage_key ON current(storage, key)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS current_rev ON current(rev)`,
+    // The controllers' persisted work queue (src/controllers/queue.ts).
+    `CREATE TABLE IF NOT EXISTS queue (
+       controller TEXT NOT NULL,
+       key TEXT NOT NULL,
+       not_before INTEGER NOT NULL,
+       attempts INTEGER NOT NULL DEFAULT 0,
+       gen INTEGER NOT NULL DEFAULT 0,
+       PRIMARY KEY (controller, key))`,
+    `CREATE INDEX IF NOT EXISTS queue_due ON queue(not_before)`,
   ],
 ];
 

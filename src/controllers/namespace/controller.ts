@@ -2,7 +2,7 @@ import { StatusError } from "../../api/status";
 import { RESOURCE_TYPES, findResource, type ResourceType } from "../../resources/registry";
 import type { ObjectStore } from "../../store/objects";
 import type { RevisionLog } from "../../store/revision-log";
-import type { Reconciler } from "../runtime";
+import type { Controller } from "../controller";
 
 export const NAMESPACE_CONTROLLER = "namespace";
 const BATCH = 200;
@@ -17,10 +17,14 @@ function typeOfStorage(storage: string): ResourceType | undefined {
  * Empties a terminating namespace, then removes its `kubernetes` finalizer so the store deletes it
  * (upstream's namespace lifecycle).
  */
-export function namespaceController(store: ObjectStore, log: RevisionLog): Reconciler {
+export function namespaceController(store: ObjectStore, log: RevisionLog): Controller {
   const nsType = findResource("", "v1", "namespaces")!;
   return {
     name: NAMESPACE_CONTROLLER,
+    keysFor(change) {
+      if (change.rt.kind !== "Namespace" || change.rt.group !== "" || change.deleted) return [];
+      return change.obj.metadata?.deletionTimestamp ? [change.obj.metadata.name] : [];
+    },
     reconcile(name) {
       const ns = store.read(nsType, "", name);
       if (!ns || !ns.obj.metadata.deletionTimestamp) return;
