@@ -7,7 +7,7 @@
 import { errors } from "../../src/api/status";
 import { ManualClock, rfc3339 } from "../../src/lib/clock";
 import type { Change, Controller } from "../../src/controllers/controller";
-import type { WorkQueue } from "../../src/controllers/queue";
+import type { QueueItem, WorkQueue } from "../../src/controllers/queue";
 import { ControllerRuntime } from "../../src/controllers/runtime";
 import type { ClusterView } from "../../src/controllers/view";
 import { findResource, storageTypeOf, type ResourceType } from "../../src/resources/registry";
@@ -161,26 +161,29 @@ function describe(obj: Obj): string {
 
 /** The persisted queue's semantics in memory: one row per (controller, key), adds keep the earlier time. */
 class MemoryQueue {
-  readonly rows = new Map<string, { controller: string; key: string; notBefore: number; attempts: number }>();
+  readonly rows = new Map<string, QueueItem & { notBefore: number }>();
   add(controller: string, key: string, notBefore: number): void {
     const id = `${controller}\u0000${key}`;
     const row = this.rows.get(id);
-    if (row) row.notBefore = Math.min(row.notBefore, notBefore);
-    else this.rows.set(id, { controller, key, notBefore, attempts: 0 });
+    if (row) Object.assign(row, { notBefore: Math.min(row.notBefore, notBefore), gen: row.gen + 1 });
+    else this.rows.set(id, { controller, key, notBefore, attempts: 0, gen: 0 });
   }
-  due(now: number, limit: number): { controller: string; key: string; attempts: number }[] {
+  due(now: number, limit: number): QueueItem[] {
     return [...this.rows.values()]
       .filter((r) => r.notBefore <= now)
       .sort((a, b) => a.notBefore - b.notBefore)
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }
-  forget(controller: string, key: string): void {
-    this.rows.delete(`${controller}\u0000${key}`);
+  forget(item: QueueItem): void {
+    const id = `${item.controller}\u0000${item.key}`;
+    if (this.rows.get(id)?.gen === item.gen) this.rows.delete(id);
   }
-  requeue(controller: string, key: string, notBefore: number, attempts: number): void {
-    const row = this.rows.get(`${controller}\u0000${key}`);
-    if (row) Object.assign(row, { notBefore, attempts });
+  requeue(item: QueueItem, notBefore: number, attempts: number): void {
+    const row = this.rows.get(`${item.controller}\u0000${item.key}`);
+    if (!row) return;
+    row.notBefore = row.gen === item.gen ? notBefore : Math.min(row.notBefore, notBefore);
+    row.attempts = attempts;
   }
   nextDue(): number | undefined {
     const times = [...this.rows.values()].map((r) => r.notBefore);
