@@ -1,5 +1,9 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { generateSigningKey } from "./src/auth/jwt.ts";
+
+// A fresh token-signing key for each run of the workerd tests.
+const signingKey = JSON.stringify(await generateSigningKey());
 
 // Three projects: pure unit tests in Node, store/API tests inside workerd, and
 // end-to-end tests that drive the real kubectl against the server `npm start` runs.
@@ -14,7 +18,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             main: "./src/index.ts",
             // sha256("test-admin-token"): the tests' admin credential.
-            miniflare: { bindings: { ADMIN_TOKEN_SHA256: "17d6bfe05d1b1fb7bc499f8e3f639c7b3eda4c40f321eef8887a0c04c89a99c5" } },
+            miniflare: { bindings: { SIGNING_KEY: signingKey, ADMIN_TOKEN_SHA256: "17d6bfe05d1b1fb7bc499f8e3f639c7b3eda4c40f321eef8887a0c04c89a99c5" } },
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 60_000 },

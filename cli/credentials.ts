@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { generateSigningKey } from "../src/auth/jwt";
 
 export interface AdminCredential {
   token: string;
@@ -25,6 +26,16 @@ export function ensureAdminCredential(dir: string): AdminCredential {
   }
   const token = randomBytes(32).toString("base64url");
   return { token, sha256: sha256Hex(token) };
+}
+
+/** The ES256 key that signs service-account and node tokens (a Worker secret on Cloudflare). */
+export async function ensureSigningKey(dir: string): Promise<string> {
+  const path = join(dir, "pki", "signing-key.jwk");
+  if (existsSync(path)) return readFileSync(path, "utf8");
+  mkdirSync(join(dir, "pki"), { recursive: true, mode: 0o700 });
+  const jwk = JSON.stringify(await generateSigningKey());
+  writeFileSync(path, jwk, { mode: 0o600 });
+  return jwk;
 }
 
 /** Writes the kubeconfig for context `flotilla`, with the CA inline and the current server URL. */

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { ensureAdminCredential, writeKubeconfig } from "./credentials";
+import { ensureAdminCredential, ensureSigningKey, writeKubeconfig } from "./credentials";
 import { ensurePki } from "./pki";
 
 export interface LocalClusterOptions {
@@ -57,6 +57,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const host = opts.host ?? "127.0.0.1";
   const pki = ensurePki(dir, host !== "0.0.0.0" && host !== "127.0.0.1" ? [host] : []);
   const admin = ensureAdminCredential(dir);
+  const signingKey = await ensureSigningKey(dir);
   const scriptPath = await bundleWorker(join(dir, "build"));
   const miniflare = new Miniflare({
     modules: true,
@@ -66,7 +67,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     compatibilityFlags: ["nodejs_compat"],
     durableObjects: { CLUSTER: { className: "ClusterStore", useSQLite: true } },
     durableObjectsPersist: opts.ephemeral ? false : join(dir, "state"),
-    bindings: { CLUSTER_NAME: "default", ADMIN_TOKEN_SHA256: admin.sha256, ...opts.bindings },
+    bindings: { CLUSTER_NAME: "default", ADMIN_TOKEN_SHA256: admin.sha256, SIGNING_KEY: signingKey, ...opts.bindings },
     host,
     port: opts.port ?? 8787,
     httpsKeyPath: pki.keyPath,

@@ -3,6 +3,8 @@ interface Env {
   CLUSTER_NAME?: string;
   /** Hex SHA-256 of the admin bearer token (a secret on Cloudflare, generated locally). */
   ADMIN_TOKEN_SHA256?: string;
+  /** The private ES256 JWK (JSON) that signs service-account and node tokens. */
+  SIGNING_KEY?: string;
 }
 
 declare namespace Cloudflare {
@@ -10,5 +12,6 @@ declare namespace Cloudflare {
     CLUSTER: DurableObjectNamespace<import("./store/cluster-store").ClusterStore>;
     CLUSTER_NAME?: string;
     ADMIN_TOKEN_SHA256?: string;
+    SIGNING_KEY?: string;
   }
 }

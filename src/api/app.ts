@@ -6,6 +6,7 @@ import type { ApiContext } from "./context";
 import { discoveryRoutes } from "./discovery";
 import { parseResourcePath, type ResourcePath } from "./paths";
 import { boolParam } from "./query";
+import { selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest } from "./reviews";
 import { getObject, listObjects, watchObjects } from "./read-handlers";
 import { errors, StatusError } from "./status";
 import { handleBinding, handleScale } from "./subresources";
@@ -25,11 +26,21 @@ async function routeResource(c: ApiContext, p: ResourcePath, clock: Clock): Prom
   const method = c.req.method;
   const url = new URL(c.req.url);
   const sub = p.subresource;
+  if (p.rt.virtual) {
+    if (method !== "POST" || p.name !== undefined) throw errors.methodNotAllowed(method, p.rt.resource);
+    if (p.rt.resource === "selfsubjectreviews") return selfSubjectReview(c);
+    if (p.rt.resource === "selfsubjectaccessreviews") return selfSubjectAccessReview(c, p);
+    return selfSubjectRulesReview(c, p);
+  }
   if (sub !== undefined) {
     const declared = p.rt.subresources.find((s) => s.name === sub);
     if (!declared || !p.name) throw errors.notFoundPath();
     if (sub === "scale") return handleScale(c, p);
     if (sub === "binding") return handleBinding(c, p, clock);
+    if (sub === "token") {
+      if (method !== "POST") throw errors.methodNotAllowed(method, "serviceaccounts/token");
+      return tokenRequest(c, p, clock);
+    }
     if (sub === "status") {
       if (method === "GET") return getObject(c, p, clock);
       if (method === "PUT") return replaceObject(c, p);
@@ -68,7 +79,7 @@ export function createApp(opts: AppOptions = {}): App {
     return statusResponse(errors.internal("the server could not complete the request"));
   });
   app.notFound(() => statusResponse(errors.notFoundPath()));
-  app.use("*", bearerAuth());
+  app.use("*", bearerAuth(clock));
   app.route("/", discoveryRoutes());
   app.get("/openapi/v3", (c) => c.json(openapiV3Index()));
   app.get("/openapi/v3/*", (c) => {

@@ -1,8 +1,11 @@
 import { conversionOf } from "../resources/conversion";
 import { storageTypeOf, type ResourceType } from "../resources/registry";
-import type { ClusterStore, RequestUser, Result } from "../store/cluster-store";
+import { attributesOf } from "../auth/request-attributes";
+import type { ClusterStore, RequestContext, Result } from "../store/cluster-store";
 import type { DeleteOptions, DeleteResult, ListOptions, ListResult, ResourceRef, UpdateOptions, WriteOptions } from "../store/objects";
 import type { WatchRequest } from "../store/watch";
+import type { ApiContext } from "./context";
+import type { ResourcePath } from "./paths";
 import { StatusError } from "./status";
 import { mapWatchEvents } from "./watch-stream";
 
@@ -38,7 +41,7 @@ export class ResourceClient {
   constructor(
     private readonly stub: StoreStub,
     readonly rt: ResourceType,
-    private readonly user?: RequestUser,
+    private readonly ctx: RequestContext,
   ) {
     this.ref = refOf(rt);
     this.storageType = storageTypeOf(rt);
@@ -55,7 +58,7 @@ export class ResourceClient {
   }
 
   async get(namespace: string, name: string): Promise<string> {
-    return this.present(unwrap((await this.stub.get(this.ref, namespace, name)) as Result<string>));
+    return this.present(unwrap((await this.stub.get(this.ref, namespace, name, this.ctx)) as Result<string>));
   }
 
   async getObject(namespace: string, name: string): Promise<Obj> {
@@ -63,17 +66,17 @@ export class ResourceClient {
   }
 
   async list(namespace: string | undefined, opts: ListOptions): Promise<ListResult> {
-    const res = unwrap((await this.stub.list(this.ref, namespace, opts)) as Result<ListResult>);
+    const res = unwrap((await this.stub.list(this.ref, namespace, opts, this.ctx)) as Result<ListResult>);
     return this.conversion ? { ...res, items: res.items.map((i) => this.present(i)) } : res;
   }
 
   async create(obj: Obj, opts: WriteOptions): Promise<string> {
-    return this.present(unwrap((await this.stub.create(this.ref, this.store(obj), opts, this.user)) as Result<string>));
+    return this.present(unwrap((await this.stub.create(this.ref, this.store(obj), opts, this.ctx)) as Result<string>));
   }
 
   /** An update whose failure the caller may want to inspect (to retry a Conflict). */
   async tryUpdate(obj: Obj, opts: UpdateOptions): Promise<Result<string>> {
-    const res = (await this.stub.update(this.ref, this.store(obj), opts, this.user)) as Result<string>;
+    const res = (await this.stub.update(this.ref, this.store(obj), opts, this.ctx)) as Result<string>;
     return res.ok ? { ok: true, value: this.present(res.value) } : res;
   }
 
@@ -82,7 +85,7 @@ export class ResourceClient {
   }
 
   async tryRemove(namespace: string, name: string, opts: DeleteOptions): Promise<Result<DeleteResult>> {
-    const res = (await this.stub.remove(this.ref, namespace, name, opts, this.user)) as Result<DeleteResult>;
+    const res = (await this.stub.remove(this.ref, namespace, name, opts, this.ctx)) as Result<DeleteResult>;
     return res.ok ? { ok: true, value: { ...res.value, json: this.present(res.value.json) } } : res;
   }
 
@@ -92,7 +95,7 @@ export class ResourceClient {
 
   /** A watch stream with each event's object in the requested version. */
   async watch(req: WatchRequest): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.stub.fetch("https://store/watch", { method: "POST", body: JSON.stringify({ ref: this.ref, req }) });
+    const res = await this.stub.fetch("https://store/watch", { method: "POST", body: JSON.stringify({ ref: this.ref, req, ctx: this.ctx }) });
     if (!res.ok || !res.body) throw StatusError.fromStatus(await res.json());
     const stream = res.body;
     const conversion = this.conversion;
@@ -101,7 +104,15 @@ export class ResourceClient {
   }
 }
 
+/** Who asks for what: the user and the request's authorization attributes, sent with every store call. */
+export function requestContext(c: ApiContext, p?: ResourcePath): RequestContext {
+  const url = new URL(c.req.url);
+  const parsed = p && { group: p.rt.group, version: p.rt.version, resource: p.rt.resource, subresource: p.subresource, namespace: p.namespace, name: p.name };
+  const user = c.get("user");
+  return { user, attrs: { ...attributesOf(c.req.method, url, parsed), user } };
+}
+
 /** The client for the resource a request addresses, acting as the request's user. */
-export function clientFor(c: { env: Env; get(key: "user"): RequestUser }, p: { rt: ResourceType }): ResourceClient {
-  return new ResourceClient(storeFor(c.env), p.rt, c.get("user"));
+export function clientFor(c: ApiContext, p: ResourcePath): ResourceClient {
+  return new ResourceClient(storeFor(c.env), p.rt, requestContext(c, p));
 }

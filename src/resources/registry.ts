@@ -34,6 +34,8 @@ export interface ResourceType {
   readonly message: string;
   /** Whether the object has a `spec` whose changes bump `metadata.generation`. */
   readonly hasSpecGeneration: boolean;
+  /** Create-only review kinds that are answered, never stored (SelfSubjectAccessReview, …). */
+  readonly virtual: boolean;
 }
 
 const ALL_VERBS: readonly Verb[] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -52,6 +54,7 @@ interface Def {
   verbs?: Verb[];
   storage?: string;
   hasSpecGeneration?: boolean;
+  virtual?: boolean;
 }
 
 function define(d: Def): ResourceType {
@@ -70,6 +73,7 @@ function define(d: Def): ResourceType {
     storage: d.storage ?? (d.group ? `${d.group}/${d.resource}` : d.resource),
     message: `k8s.io.api.${pkg}.${d.version}.${d.kind}`,
     hasSpecGeneration: d.hasSpecGeneration ?? false,
+    virtual: d.virtual ?? false,
   };
 }
 
@@ -91,7 +95,15 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   define({ group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"], storage: "events" }),
   define({ group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", namespaced: true, shortNames: ["cm"] }),
   define({ group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true }),
-  define({ group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"] }),
+  define({
+    group: "",
+    version: "v1",
+    kind: "ServiceAccount",
+    resource: "serviceaccounts",
+    namespaced: true,
+    shortNames: ["sa"],
+    subresources: [{ name: "token", verbs: ["create"], responseKind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" } }],
+  }),
   define({ group: "", version: "v1", kind: "Endpoints", resource: "endpoints", namespaced: true, shortNames: ["ep"] }),
   define({
     group: "apps",
@@ -146,6 +158,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", resource: "clusterroles", namespaced: false }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", resource: "clusterrolebindings", namespaced: false }),
   define({ group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"], storage: "events" }),
+  define({ group: "authentication.k8s.io", version: "v1", kind: "SelfSubjectReview", resource: "selfsubjectreviews", namespaced: false, verbs: ["create"], virtual: true }),
+  define({ group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview", resource: "selfsubjectaccessreviews", namespaced: false, verbs: ["create"], virtual: true }),
+  define({ group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview", resource: "selfsubjectrulesreviews", namespaced: false, verbs: ["create"], virtual: true }),
 ];
 
 /** API groups in discovery order, each with its versions (preferred first). */

@@ -1,7 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
-import { StatusError, type Status } from "../api/status";
+import { errors, StatusError, type Status } from "../api/status";
+import type { RulesReview } from "../auth/rbac";
+import type { Attributes, UserInfo } from "../auth/request-attributes";
+import { clusterRoleAggregationController } from "../controllers/clusterrole-aggregation/controller";
+import { serviceAccountController } from "../controllers/serviceaccount/controller";
+import { findResource } from "../resources/registry";
+import { AccessControl, type RequestContext, type TokenLookup } from "./access";
 import { eventRecorder } from "../controllers/events/recorder";
 import { eventTtlController } from "../controllers/events/ttl";
+import { deploymentController } from "../controllers/deployment/controller";
+import { replicaSetController } from "../controllers/replicaset/controller";
 import { garbageCollector } from "../controllers/gc/controller";
 import { ControllerManager } from "../controllers/manager";
 import { namespaceController } from "../controllers/namespace/controller";
@@ -21,11 +29,7 @@ import { WatchHub } from "./watch-hub";
 /** An RPC answer: errors travel as Kubernetes Status objects, never as thrown exceptions. */
 export type Result<T> = { ok: true; value: T } | { ok: false; status: Status };
 
-/** Who is asking; carried to the store so authorization can be decided next to the data. */
-export interface RequestUser {
-  name: string;
-  groups: string[];
-}
+export type { RequestContext } from "./access";
 
 const COMPACTION: CompactionPolicy = { maxRevisions: 10_000, maxAgeMs: 15 * 60_000 };
 /** Compaction runs after this many writes. */
@@ -42,8 +46,8 @@ export class ClusterStore extends DurableObject<Env> {
   private hub = new WatchHub();
   private runtime!: ControllerRuntime;
   private queue!: WorkQueue;
+  private access!: AccessControl;
   private controllers!: ControllerManager;
-  private recordEvent!: ReturnType<typeof eventRecorder>;
   private armedAt: number | null | undefined;
   private writesSinceCompaction = 0;
 
@@ -55,13 +59,20 @@ export class ClusterStore extends DurableObject<Env> {
       this.log = new RevisionLog(sql, this.clock);
       this.queue = new WorkQueue(sql);
       this.runtime = new ControllerRuntime(this.queue, this.clock);
-      this.store = new ObjectStore(this.log, this.hub, this.clock, Math.random, (rt, evs) => this.controllers.onWrite(rt, evs));
+      this.store = new ObjectStore(this.log, this.hub, this.clock, Math.random, (rt, evs) => {
+        this.access.onWrite(rt);
+        this.controllers.onWrite(rt, evs);
+      });
+      this.access = new AccessControl(this.store, this.clock);
       const view = storeView(this.store, this.clock);
-      this.recordEvent = eventRecorder(view, "flotilla-controller-manager");
       this.controllers = new ControllerManager(this.runtime, [
         namespaceController(this.store, this.log),
         garbageCollector(view),
         eventTtlController(view),
+        serviceAccountController(view),
+        clusterRoleAggregationController(view),
+        replicaSetController(view, { recordEvent: eventRecorder(view, "replicaset-controller") }),
+        deploymentController(view, { recordEvent: eventRecorder(view, "deployment-controller") }),
       ]);
       bootstrapCluster(this.store);
       this.armedAt = await ctx.storage.getAlarm();
@@ -69,36 +80,89 @@ export class ClusterStore extends DurableObject<Env> {
     });
   }
 
-  async get(ref: ResourceRef, namespace: string, name: string): Promise<Result<string>> {
-    return this.call((rt) => this.store.get(rt, namespace, name), ref);
+  async get(ref: ResourceRef, namespace: string, name: string, ctx: RequestContext): Promise<Result<string>> {
+    return this.call((rt) => {
+      this.access.check(ctx);
+      return this.store.get(rt, namespace, name);
+    }, ref);
   }
 
-  async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions): Promise<Result<ListResult>> {
-    return this.call((rt) => this.store.list(rt, namespace, opts), ref);
+  async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions, ctx: RequestContext): Promise<Result<ListResult>> {
+    return this.call((rt) => {
+      this.access.check(ctx);
+      return this.store.list(rt, namespace, opts);
+    }, ref);
   }
 
-  async create(ref: ResourceRef, obj: Record<string, unknown>, opts: WriteOptions, _user?: RequestUser): Promise<Result<string>> {
-    return this.write((rt) => this.store.create(rt, obj, opts), ref);
+  async create(ref: ResourceRef, obj: Record<string, unknown>, opts: WriteOptions, ctx: RequestContext): Promise<Result<string>> {
+    return this.write((rt) => {
+      this.access.check(ctx);
+      this.access.admit(ctx, rt, obj, undefined);
+      return this.store.create(rt, obj, opts);
+    }, ref);
   }
 
-  async update(ref: ResourceRef, obj: Record<string, unknown>, opts: UpdateOptions, _user?: RequestUser): Promise<Result<string>> {
-    return this.write((rt) => this.store.update(rt, obj, opts), ref);
+  async update(ref: ResourceRef, obj: Record<string, any>, opts: UpdateOptions, ctx: RequestContext): Promise<Result<string>> {
+    return this.write((rt) => {
+      this.access.check(ctx);
+      const old = this.store.read(rt, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+      this.access.admit(ctx, rt, obj, old?.obj);
+      return this.store.update(rt, obj, opts);
+    }, ref);
   }
 
-  async remove(ref: ResourceRef, namespace: string, name: string, opts: DeleteOptions, _user?: RequestUser): Promise<Result<DeleteResult>> {
-    return this.write((rt) => this.store.delete(rt, namespace, name, opts), ref);
+  async remove(ref: ResourceRef, namespace: string, name: string, opts: DeleteOptions, ctx: RequestContext): Promise<Result<DeleteResult>> {
+    return this.write((rt) => {
+      this.access.check(ctx);
+      this.access.admit(ctx, rt, undefined, this.store.read(rt, namespace, name)?.obj);
+      return this.store.delete(rt, namespace, name, opts);
+    }, ref);
+  }
+
+  /** SelfSubjectAccessReview: may the caller do what `attrs` describe? (Asking needs its own permission.) */
+  async review(ctx: RequestContext, attrs: Attributes): Promise<Result<{ allowed: boolean; reason: string }>> {
+    return this.guard(() => {
+      this.access.check(ctx);
+      return this.access.decide(ctx.user, { ...attrs, user: ctx.user });
+    });
+  }
+
+  /** SelfSubjectRulesReview: what the caller may do in a namespace. */
+  async rules(ctx: RequestContext, namespace: string): Promise<Result<RulesReview>> {
+    return this.guard(() => {
+      this.access.check(ctx);
+      return this.access.rules(ctx.user, namespace);
+    });
+  }
+
+  /** TokenRequest: checks the caller may create a token for the ServiceAccount and returns its uid. */
+  async serviceAccountUid(ctx: RequestContext, namespace: string, name: string): Promise<Result<string>> {
+    return this.guard(() => {
+      this.access.check(ctx);
+      const sa = this.store.read(findResource("", "v1", "serviceaccounts")!, namespace, name);
+      if (!sa) throw errors.notFound("serviceaccounts", "", name);
+      return sa.obj.metadata.uid as string;
+    });
+  }
+
+  /** The user a static or bootstrap token stands for, from the hashes the Worker computed. */
+  async authenticateToken(req: TokenLookup): Promise<UserInfo | null> {
+    return this.access.authenticateToken(req);
   }
 
   /**
-   * Watches travel as plain HTTP: POST /watch with `{ref, req}` answers with the event stream,
-   * or with a Status. A fetch body's cancellation reaches the watcher cleanly when the client
-   * goes away.
+   * Watches travel as plain HTTP: POST /watch with `{ref, req, ctx}` answers with the event
+   * stream, or with a Status. A fetch body's cancellation reaches the watcher cleanly when the
+   * client goes away.
    */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (request.method !== "POST" || url.pathname !== "/watch") return new Response("not found", { status: 404 });
-    const { ref, req } = (await request.json()) as { ref: ResourceRef; req: WatchRequest };
-    const res = await this.call((rt) => openWatch(rt, req, this.log, this.hub, this.store), ref);
+    const { ref, req, ctx } = (await request.json()) as { ref: ResourceRef; req: WatchRequest; ctx: RequestContext };
+    const res = await this.call((rt) => {
+      this.access.check(ctx);
+      return openWatch(rt, req, this.log, this.hub, this.store);
+    }, ref);
     if (!res.ok) return Response.json(res.status, { status: res.status.code });
     return new Response(res.value, { headers: { "content-type": "application/json" } });
   }
@@ -132,8 +196,12 @@ export class ClusterStore extends DurableObject<Env> {
   }
 
   private async call<T>(fn: (rt: ResourceType) => T, ref: ResourceRef): Promise<Result<T>> {
+    return this.guard(() => fn(resolveRef(ref)));
+  }
+
+  private async guard<T>(fn: () => T): Promise<Result<T>> {
     try {
-      return { ok: true, value: fn(resolveRef(ref)) };
+      return { ok: true, value: fn() };
     } catch (e) {
       if (e instanceof StatusError) return { ok: false, status: e.toStatus() };
       throw e;

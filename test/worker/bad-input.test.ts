@@ -21,13 +21,19 @@ async function call(path: string, c: Call = {}): Promise<Reply> {
   return r;
 }
 
-/** The collections a bad request could touch: their resourceVersion and every item's name@rv. */
+/**
+ * The collections a bad request could touch: every item's name@rv. (The list's own
+ * resourceVersion is the cluster's revision, which the controllers move; for Deployments, whose
+ * status the controllers keep writing, the spec and its generation stand in for the rv.)
+ */
 async function snapshot(): Promise<unknown> {
   const out: Record<string, unknown> = {};
   for (const path of [CM, DEPLOY, NAMESPACES]) {
     const r = await call(path);
     expect(r.status).toBe(200);
-    out[path] = { rv: r.body.metadata.resourceVersion, items: r.body.items.map((i: any) => `${i.metadata.name}@${i.metadata.resourceVersion}`).sort() };
+    out[path] = r.body.items
+      .map((i: any) => (path === DEPLOY ? `${i.metadata.name}@${i.metadata.generation}:${JSON.stringify(i.spec)}` : `${i.metadata.name}@${i.metadata.resourceVersion}`))
+      .sort();
   }
   return out;
 }
