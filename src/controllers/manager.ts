@@ -3,6 +3,13 @@ import type { ChangeEvent } from "../store/watch-hub";
 import type { Change, Controller } from "./controller";
 import type { ControllerRuntime } from "./runtime";
 
+/** Stored values carry no resourceVersion; handlers compare it, so it is put back. */
+function parseAt(value: string, rev: number): Record<string, any> {
+  const obj = JSON.parse(value);
+  obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
+  return obj;
+}
+
 /** A committed log row as a Change whose objects are parsed only when a handler reads them. */
 function changeOf(rt: ResourceType, ev: ChangeEvent): Change {
   let obj: Record<string, any> | undefined;
@@ -12,11 +19,11 @@ function changeOf(rt: ResourceType, ev: ChangeEvent): Change {
     created: ev.row.created === 1,
     deleted: ev.row.deleted === 1,
     get obj() {
-      return (obj ??= JSON.parse(ev.row.value));
+      return (obj ??= parseAt(ev.row.value, ev.row.id));
     },
     get old() {
       if (ev.prevValue === undefined) return undefined;
-      return (old ??= JSON.parse(ev.prevValue));
+      return (old ??= parseAt(ev.prevValue, ev.row.prev_revision));
     },
   };
 }

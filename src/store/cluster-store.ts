@@ -40,7 +40,9 @@ const COMPACT_EVERY = 500;
  * to modules that take (sql, clock).
  */
 export class ClusterStore extends DurableObject<Env> {
-  private readonly clock: Clock = systemClock;
+  /** The time source every module here reads; tests swap `time` for a manual clock. */
+  private time: Clock = systemClock;
+  private readonly clock: Clock = { now: () => this.time.now() };
   private log!: RevisionLog;
   private store!: ObjectStore;
   private hub = new WatchHub();
