@@ -32,7 +32,8 @@ export function maxLenError(n: number): string {
 /** The apiserver's regex explanation: message, optional examples, then the regex itself. */
 export function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join("or ")}regex used for validation is '${fmt}')`;
+  // Upstream writes "'a', " per example and " or " between them, hence the double space.
+  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(" or ")}regex used for validation is '${fmt}')`;
 }
 
 /** "must be between 1 and 65535, inclusive". */

@@ -121,11 +121,9 @@ export class ObjectStore {
         }
         items.push(this.present(rt, row));
         if (limit && items.length === limit) {
-          const remaining = this.log.count(rt.storage, namespace, lastKey);
-          if (remaining === 0) return { items, resourceVersion: String(rev) };
-          const out: ListResult = { items, resourceVersion: String(rev), continue: encodeContinue(rev, lastKey) };
-          if (!filtering) out.remainingItemCount = remaining;
-          return out;
+          // Only whether more follow matters (remainingItemCount is optional and costs a count).
+          if (!this.log.hasMore(rt.storage, namespace, lastKey)) return { items, resourceVersion: String(rev) };
+          return { items, resourceVersion: String(rev), continue: encodeContinue(rev, lastKey) };
         }
       }
       if (!page || rows.length < page) break;

@@ -108,12 +108,13 @@ export class RevisionLog {
     );
   }
 
-  count(storage: string, namespace: string | undefined, afterKey: string): number {
+  /** Whether any live object of the prefix sorts after `afterKey`. */
+  hasMore(storage: string, namespace: string | undefined, afterKey: string): boolean {
     const row =
       namespace === undefined
-        ? this.sql.one<{ n: number }>(`SELECT COUNT(*) AS n FROM current WHERE storage = ? AND key > ?`, storage, afterKey)
-        : this.sql.one<{ n: number }>(`SELECT COUNT(*) AS n FROM current WHERE storage = ? AND namespace = ? AND key > ?`, storage, namespace, afterKey);
-    return row?.n ?? 0;
+        ? this.sql.one(`SELECT 1 AS x FROM current WHERE storage = ? AND key > ? LIMIT 1`, storage, afterKey)
+        : this.sql.one(`SELECT 1 AS x FROM current WHERE storage = ? AND namespace = ? AND key > ? LIMIT 1`, storage, namespace, afterKey);
+    return row !== undefined;
   }
 
   /** Keys of live objects in a namespace, across every storage prefix. */

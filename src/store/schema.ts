@@ -27,6 +27,7 @@ const MIGRATIONS: string[][] = [
        namespace TEXT NOT NULL,
        rev INTEGER NOT NULL)`,
     `CREATE INDEX IF NOT EXISTS current_storage_key ON current(storage, key)`,
+    `CREATE INDEX IF NOT EXISTS current_storage_ns_key ON current(storage, namespace, key)`,
     `CREATE UNIQUE INDEX IF NOT EXISTS current_rev ON current(rev)`,
     // The controllers' persisted work queue (src/controllers/queue.ts).
     `CREATE TABLE IF NOT EXISTS queue (

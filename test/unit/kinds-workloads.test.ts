@@ -73,7 +73,7 @@ describe("deployment validation", () => {
     [
       "a malformed percentage",
       workload({ strategy: { rollingUpdate: { maxSurge: "abc" } } }),
-      [`spec.strategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"abc"}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%', or '93%', regex used for validation is '[0-9]+%')`],
+      [`spec.strategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"abc"}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')`],
     ],
     [
       "an unknown strategy",

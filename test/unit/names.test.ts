@@ -15,7 +15,7 @@ import {
 const SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const LABEL_MSG =
-  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
 describe("DNS-1123 subdomain", () => {
   it.each([
@@ -39,7 +39,7 @@ describe("DNS-1123 label", () => {
 describe("DNS-1035 label", () => {
   it("rejects a leading digit with the service-name message", () => {
     expect(isDNS1035Label("1abc")).toEqual([
-      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name', or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
     ]);
     expect(isDNS1035Label("web")).toEqual([]);
   });
@@ -58,7 +58,7 @@ describe("qualified names and label values", () => {
   it("words prefix and name errors like the apiserver", () => {
     expect(isQualifiedName("/app")).toEqual(["prefix part must be non-empty"]);
     expect(isQualifiedName("x/")[0]).toBe("name part must be non-empty");
-    expect(isQualifiedName("a_")[0]).toMatch(/^name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character \(e.g. 'MyName', or 'my.name', or '123-abc', regex used/);
+    expect(isQualifiedName("a_")[0]).toMatch(/^name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character \(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used/);
   });
   it.each([
     ["", 0],
@@ -78,7 +78,7 @@ describe("other name forms", () => {
   it.each([
     ["key.name", []],
     ["..x", ["must not start with '..'"]],
-    ["a b", ["a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name', or 'KEY_NAME', or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"]],
+    ["a b", ["a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"]],
   ])("config key %s", (v, want) => expect(isConfigMapKey(v)).toEqual(want));
   it.each([
     [80, []],

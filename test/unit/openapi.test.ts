@@ -87,8 +87,15 @@ describe("openapiV3Document", () => {
     });
   });
 
+  it("offers only create on review kinds", () => {
+    for (const rt of RESOURCE_TYPES.filter((r) => r.virtual)) {
+      const d = doc(gvPath(rt));
+      expect(Object.keys(d.paths[`/${gvPath(rt)}/${rt.resource}`]).filter((k) => k !== "parameters")).toEqual(["post"]);
+    }
+  });
+
   it("has collection and item paths with the operations kubectl needs", () => {
-    for (const rt of RESOURCE_TYPES) {
+    for (const rt of RESOURCE_TYPES.filter((r) => !r.virtual)) {
       const d = doc(gvPath(rt));
       const prefix = `/${gvPath(rt)}${rt.namespaced ? "/namespaces/{namespace}" : ""}/${rt.resource}`;
       const collection = d.paths[prefix];
