@@ -77,6 +77,18 @@ function define(d: Def): ResourceType {
   };
 }
 
+const WORKLOAD = { group: "apps", version: "v1", namespaced: true, categories: ["all"], subresources: [SCALE, STATUS], hasSpecGeneration: true };
+const HPA = {
+  group: "autoscaling",
+  kind: "HorizontalPodAutoscaler",
+  resource: "horizontalpodautoscalers",
+  namespaced: true,
+  shortNames: ["hpa"],
+  categories: ["all"],
+  subresources: [STATUS],
+  hasSpecGeneration: true,
+};
+
 /** Every served resource. Within a group, the first version listed is the preferred one. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   define({ group: "", version: "v1", kind: "Namespace", resource: "namespaces", namespaced: false, shortNames: ["ns"], subresources: [STATUS, { name: "finalize", verbs: ["update"] }] }),
@@ -105,54 +117,13 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     subresources: [{ name: "token", verbs: ["create"], responseKind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" } }],
   }),
   define({ group: "", version: "v1", kind: "Endpoints", resource: "endpoints", namespaced: true, shortNames: ["ep"] }),
-  define({
-    group: "apps",
-    version: "v1",
-    kind: "Deployment",
-    resource: "deployments",
-    namespaced: true,
-    shortNames: ["deploy"],
-    categories: ["all"],
-    subresources: [SCALE, STATUS],
-    hasSpecGeneration: true,
-  }),
-  define({
-    group: "apps",
-    version: "v1",
-    kind: "ReplicaSet",
-    resource: "replicasets",
-    namespaced: true,
-    shortNames: ["rs"],
-    categories: ["all"],
-    subresources: [SCALE, STATUS],
-    hasSpecGeneration: true,
-  }),
+  define({ ...WORKLOAD, kind: "Deployment", resource: "deployments", shortNames: ["deploy"] }),
+  define({ ...WORKLOAD, kind: "ReplicaSet", resource: "replicasets", shortNames: ["rs"] }),
   define({ group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", resource: "endpointslices", namespaced: true }),
   define({ group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", namespaced: true }),
-  define({
-    group: "autoscaling",
-    version: "v2",
-    kind: "HorizontalPodAutoscaler",
-    resource: "horizontalpodautoscalers",
-    namespaced: true,
-    shortNames: ["hpa"],
-    categories: ["all"],
-    subresources: [STATUS],
-    hasSpecGeneration: true,
-  }),
+  define({ ...HPA, version: "v2" }),
   // kubectl autoscale creates autoscaling/v1 objects; both versions share one storage (v2 form).
-  define({
-    group: "autoscaling",
-    version: "v1",
-    kind: "HorizontalPodAutoscaler",
-    resource: "horizontalpodautoscalers",
-    namespaced: true,
-    shortNames: ["hpa"],
-    categories: ["all"],
-    subresources: [STATUS],
-    hasSpecGeneration: true,
-    storage: "autoscaling/horizontalpodautoscalers",
-  }),
+  define({ ...HPA, version: "v1", storage: "autoscaling/horizontalpodautoscalers" }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", resource: "roles", namespaced: true }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", resource: "rolebindings", namespaced: true }),
   define({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", resource: "clusterroles", namespaced: false }),
