@@ -1,6 +1,7 @@
 import type { Clock } from "../lib/clock";
 import { rfc3339 } from "../lib/clock";
 import { labelSelectorFromObject } from "../lib/selectors";
+import { defaultAndValidate } from "../resources/kinds";
 import type { ResourceType } from "../resources/registry";
 import type { DeleteOptions, ObjectStore } from "../store/objects";
 
@@ -39,7 +40,13 @@ export function storeView(store: ObjectStore, clock: Clock): ClusterView {
       const sel = labelSelectorFromObject(selector);
       return items.filter((o) => sel.matches(o.metadata?.labels));
     },
-    create: (rt, obj) => JSON.parse(store.create(rt, obj, {})),
+    // Controllers' creates pass the same defaulting and validation as the API's (upstream's
+    // controllers write through the API server, admission included).
+    create(rt, obj) {
+      const copy = structuredClone(obj);
+      defaultAndValidate(rt, copy);
+      return JSON.parse(store.create(rt, copy, {}));
+    },
     update: (rt, obj) => JSON.parse(store.update(rt, obj, {})),
     updateStatus: (rt, obj) => JSON.parse(store.update(rt, obj, { subresource: "status" })),
     delete(rt, namespace, name, opts = {}) {
