@@ -5,6 +5,8 @@ interface Env {
   ADMIN_TOKEN_SHA256?: string;
   /** The private ES256 JWK (JSON) that signs service-account and node tokens. */
   SIGNING_KEY?: string;
+  /** How long a node may go without a heartbeat before it is marked Unknown (default 40). */
+  NODE_MONITOR_GRACE_SECONDS?: string;
 }
 
 declare namespace Cloudflare {
@@ -13,5 +15,6 @@ declare namespace Cloudflare {
     CLUSTER_NAME?: string;
     ADMIN_TOKEN_SHA256?: string;
     SIGNING_KEY?: string;
+    NODE_MONITOR_GRACE_SECONDS?: string;
   }
 }

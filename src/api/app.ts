@@ -9,7 +9,7 @@ import { boolParam } from "./query";
 import { selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest } from "./reviews";
 import { getObject, listObjects, watchObjects } from "./read-handlers";
 import { errors, StatusError } from "./status";
-import { handleBinding, handleScale } from "./subresources";
+import { handleBinding, handleEviction, handleScale } from "./subresources";
 import { createObject, deleteCollection, deleteObject, patchObject, replaceObject } from "./write-handlers";
 
 type App = Hono<{ Bindings: Env; Variables: AuthVariables }>;
@@ -37,6 +37,7 @@ async function routeResource(c: ApiContext, p: ResourcePath, clock: Clock): Prom
     if (!declared || !p.name) throw errors.notFoundPath();
     if (sub === "scale") return handleScale(c, p);
     if (sub === "binding") return handleBinding(c, p, clock);
+    if (sub === "eviction") return handleEviction(c, p);
     if (sub === "token") {
       if (method !== "POST") throw errors.methodNotAllowed(method, "serviceaccounts/token");
       return tokenRequest(c, p, clock);

@@ -82,3 +82,23 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
   await client.update(next, { subresource: "binding", dryRun: writeParams(c.req.method, new URL(c.req.url)).dryRun });
   return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
 }
+
+/**
+ * POST `pods/<name>/eviction` (`kubectl drain`): a policy/v1 Eviction deletes the pod with its
+ * DeleteOptions. No PodDisruptionBudgets are served, so no eviction is refused for one.
+ */
+export async function handleEviction(c: Ctx, p: ResourcePath): Promise<Response> {
+  if (c.req.method !== "POST") throw errors.methodNotAllowed(c.req.method, "pods/eviction");
+  const format = bodyFormat(c.req.header("content-type"));
+  const eviction = decodeBody(await readBody(c.req.raw), format) as Obj;
+  if (eviction?.metadata?.name && eviction.metadata.name !== p.name) {
+    throw errors.badRequest(`name in URL does not match name in Eviction object`);
+  }
+  const opts = eviction?.deleteOptions ?? {};
+  await clientFor(c, p).remove(p.namespace ?? "", p.name!, {
+    gracePeriodSeconds: opts.gracePeriodSeconds ?? undefined,
+    preconditions: opts.preconditions ?? undefined,
+    dryRun: writeParams("POST", new URL(c.req.url)).dryRun || (Array.isArray(opts.dryRun) && opts.dryRun.includes("All")),
+  });
+  return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+}

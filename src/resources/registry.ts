@@ -100,7 +100,11 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ["po"],
     categories: ["all"],
-    subresources: [STATUS, { name: "binding", verbs: ["create"], responseKind: { group: "", version: "v1", kind: "Binding" } }],
+    subresources: [
+      STATUS,
+      { name: "binding", verbs: ["create"], responseKind: { group: "", version: "v1", kind: "Binding" } },
+      { name: "eviction", verbs: ["create"], responseKind: { group: "policy", version: "v1", kind: "Eviction" } },
+    ],
   }),
   define({ group: "", version: "v1", kind: "Service", resource: "services", namespaced: true, shortNames: ["svc"], categories: ["all"], subresources: [STATUS] }),
   define({ group: "", version: "v1", kind: "Node", resource: "nodes", namespaced: false, shortNames: ["no"], subresources: [STATUS] }),

@@ -13,6 +13,8 @@ import { replicaSetController } from "../controllers/replicaset/controller";
 import { garbageCollector } from "../controllers/gc/controller";
 import { ControllerManager } from "../controllers/manager";
 import { namespaceController } from "../controllers/namespace/controller";
+import { nodeLifecycleController } from "../controllers/nodelifecycle/controller";
+import { nodeIpamController } from "../controllers/nodelifecycle/ipam";
 import { storeView } from "../controllers/view";
 import { WorkQueue } from "../controllers/queue";
 import { ControllerRuntime } from "../controllers/runtime";
@@ -75,6 +77,8 @@ export class ClusterStore extends DurableObject<Env> {
         clusterRoleAggregationController(view),
         replicaSetController(view, { recordEvent: eventRecorder(view, "replicaset-controller") }),
         deploymentController(view, { recordEvent: eventRecorder(view, "deployment-controller") }),
+        nodeLifecycleController(view, { gracePeriodMs: Number(env.NODE_MONITOR_GRACE_SECONDS ?? "40") * 1000, recordEvent: eventRecorder(view, "node-controller") }),
+        nodeIpamController(view),
       ]);
       bootstrapCluster(this.store);
       this.armedAt = await ctx.storage.getAlarm();
