@@ -24,6 +24,8 @@ export interface ClusterView {
   update(rt: ResourceType, obj: Obj): Obj;
   /** Writes status only; CAS on obj.metadata.resourceVersion. */
   updateStatus(rt: ResourceType, obj: Obj): Obj;
+  /** Binds a pod: spec.nodeName and its PodScheduled condition in one CAS write (the binding subresource). */
+  bind(rt: ResourceType, obj: Obj): Obj;
   /** Deletes (or marks for deletion, with finalizers); returns false when it was already gone. */
   delete(rt: ResourceType, namespace: string, name: string, opts?: DeleteOptions): boolean;
 }
@@ -49,6 +51,7 @@ export function storeView(store: ObjectStore, clock: Clock): ClusterView {
     },
     update: (rt, obj) => JSON.parse(store.update(rt, obj, {})),
     updateStatus: (rt, obj) => JSON.parse(store.update(rt, obj, { subresource: "status" })),
+    bind: (rt, obj) => JSON.parse(store.update(rt, obj, { subresource: "binding" })),
     delete(rt, namespace, name, opts = {}) {
       if (!store.read(rt, namespace, name)) return false;
       store.delete(rt, namespace, name, opts);

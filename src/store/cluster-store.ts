@@ -13,6 +13,7 @@ import { replicaSetController } from "../controllers/replicaset/controller";
 import { garbageCollector } from "../controllers/gc/controller";
 import { ControllerManager } from "../controllers/manager";
 import { namespaceController } from "../controllers/namespace/controller";
+import { schedulerController } from "../controllers/scheduler/controller";
 import { nodeLifecycleController } from "../controllers/nodelifecycle/controller";
 import { nodeIpamController } from "../controllers/nodelifecycle/ipam";
 import { storeView } from "../controllers/view";
@@ -79,6 +80,7 @@ export class ClusterStore extends DurableObject<Env> {
         deploymentController(view, { recordEvent: eventRecorder(view, "deployment-controller") }),
         nodeLifecycleController(view, { gracePeriodMs: Number(env.NODE_MONITOR_GRACE_SECONDS ?? "40") * 1000, recordEvent: eventRecorder(view, "node-controller") }),
         nodeIpamController(view),
+        schedulerController(view, { recordEvent: eventRecorder(view, "default-scheduler") }),
       ]);
       bootstrapCluster(this.store);
       this.armedAt = await ctx.storage.getAlarm();

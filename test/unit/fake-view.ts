@@ -17,7 +17,7 @@ import type { DeleteOptions } from "../../src/store/objects";
 
 type Obj = Record<string, any>;
 
-export type Verb = "create" | "update" | "update-status" | "delete";
+export type Verb = "create" | "update" | "update-status" | "bind" | "delete";
 
 /** One write a controller made. `obj` is what was stored (for a delete: the last state). */
 export interface Action {
@@ -107,6 +107,9 @@ export class FakeView implements ClusterView {
   }
   updateStatus(rt: ResourceType, obj: Obj): Obj {
     return this.write("update-status", rt, obj, true);
+  }
+  bind(rt: ResourceType, obj: Obj): Obj {
+    return this.write("bind", rt, obj, true);
   }
 
   /** A client's unconditional spec/metadata write (kubectl edit, a test's "user"): no action recorded. */
@@ -210,7 +213,7 @@ export class FakeView implements ClusterView {
     if (meta.uid && meta.uid !== cur.metadata.uid) {
       throw errors.conflict(rt.resource, rt.group, meta.name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${cur.metadata.uid}`);
     }
-    const next = prepareForUpdate(rt, structuredClone(input), structuredClone(cur), verb === "update-status" ? "status" : undefined);
+    const next = prepareForUpdate(rt, structuredClone(input), structuredClone(cur), verb === "update-status" ? "status" : verb === "bind" ? "binding" : undefined);
     const { resourceVersion: _a, ...curMeta } = cur.metadata;
     const unchanged = JSON.stringify(canonical({ ...cur, metadata: curMeta })) === JSON.stringify(canonical(next));
     const recordAction = (stored: Obj) => {

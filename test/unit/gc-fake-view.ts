@@ -89,6 +89,10 @@ export class GcFakeView implements ClusterView {
     return this.update(rt, obj);
   }
 
+  bind(rt: ResourceType, obj: Obj): Obj {
+    return this.update(rt, obj);
+  }
+
   delete(rt: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): boolean {
     const k = key(rt, namespace, name);
     const cur = this.objects.get(k);
