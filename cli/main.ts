@@ -1,0 +1,11 @@
+import { defineCommand, runMain } from "citty";
+
+/** The `flotilla` command line. */
+export const main = defineCommand({
+  meta: { name: "flotilla", description: "Manage a Flotilla control plane" },
+  subCommands: {
+    user: () => import("./commands/user").then((m) => m.default),
+  },
+});
+
+await runMain(main);
