@@ -24,6 +24,8 @@ export class ControllerRuntime {
   private readonly reconcilers = new Map<string, Reconciler>();
   private readonly opts: RuntimeOptions;
   runs = 0;
+  /** Reconciles per controller, for tests and benchmarks. */
+  readonly reconciles: Record<string, number> = {};
 
   constructor(
     private readonly queue: WorkQueue,
@@ -52,6 +54,7 @@ export class ControllerRuntime {
         this.queue.forget(item);
         continue;
       }
+      this.reconciles[item.controller] = (this.reconciles[item.controller] ?? 0) + 1;
       try {
         const res = r.reconcile(item.key) ?? {};
         if (res.requeueAfterMs !== undefined) this.queue.requeue(item, this.clock.now() + res.requeueAfterMs, 0);
