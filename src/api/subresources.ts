@@ -6,7 +6,7 @@ import { bodyFormat, decodeBody, readBody } from "./body";
 import type { ResourcePath } from "./paths";
 import { writeParams } from "./query";
 import { errors } from "./status";
-import { clientFor } from "./store-client";
+import { clientFor, unwrap } from "./store-client";
 
 type Ctx = ApiContext;
 type Obj = Record<string, any>;
@@ -29,33 +29,40 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-/** GET, PUT and PATCH of `<resource>/scale`. */
+/** Scale writes racing a controller's writes are re-read and re-applied this often. */
+const MAX_SCALE_ATTEMPTS = 5;
+
+/**
+ * GET, PUT and PATCH of `<resource>/scale`. Like a patch of the object itself, a write that does
+ * not name a resourceVersion is re-applied to a fresh read when it loses a race; one that does is
+ * a precondition (409 on mismatch).
+ */
 export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
   const client = clientFor(c, p);
   const method = c.req.method;
-  const current = await client.getObject(p.namespace ?? "", p.name!);
-  if (method === "GET") return json(scaleOf(current));
+  if (method === "GET") return json(scaleOf(await client.getObject(p.namespace ?? "", p.name!)));
   if (method !== "PUT" && method !== "PATCH") throw errors.methodNotAllowed(method, `${p.rt.resource}/scale`);
   const format = bodyFormat(c.req.header("content-type"));
   const body = decodeBody(await readBody(c.req.raw), format);
-  let scale: Obj;
-  if (method === "PUT") {
-    if (format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
-    scale = body as Obj;
-  } else {
-    const type = format === "json-patch" ? "json" : format === "merge-patch" ? "merge" : format === "strategic-merge-patch" ? "strategic" : undefined;
-    if (!type) throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
-    scale = applyPatch(type, scaleOf(current), body, SCALE_MESSAGE);
+  const dryRun = writeParams(c.req.method, new URL(c.req.url)).dryRun;
+  const patchType = format === "json-patch" ? "json" : format === "merge-patch" ? "merge" : format === "strategic-merge-patch" ? "strategic" : undefined;
+  if (method === "PUT" && format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
+  if (method === "PATCH" && !patchType) throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
+  for (let attempt = 1; ; attempt++) {
+    const current = await client.getObject(p.namespace ?? "", p.name!);
+    const scale: Obj = method === "PUT" ? (body as Obj) : applyPatch(patchType!, scaleOf(current), body, SCALE_MESSAGE);
+    const replicas = scale?.spec?.replicas;
+    if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+      throw errors.invalid("Scale", "autoscaling", p.name!, [{ reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+    }
+    const pinned = method === "PUT" ? scale?.metadata?.resourceVersion : scale?.metadata?.resourceVersion !== current.metadata.resourceVersion ? scale?.metadata?.resourceVersion : undefined;
+    const next = structuredClone(current);
+    next.spec = { ...next.spec, replicas: replicas ?? 0 };
+    next.metadata.resourceVersion = pinned || current.metadata.resourceVersion;
+    const res = await client.tryUpdate(next, { dryRun });
+    if (!res.ok && res.status.code === 409 && !pinned && attempt < MAX_SCALE_ATTEMPTS) continue;
+    return json(scaleOf(JSON.parse(unwrap(res))));
   }
-  const replicas = scale?.spec?.replicas;
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
-    throw errors.invalid("Scale", "autoscaling", p.name!, [{ reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
-  }
-  const next = structuredClone(current);
-  next.spec = { ...next.spec, replicas: replicas ?? 0 };
-  next.metadata.resourceVersion = scale?.metadata?.resourceVersion || current.metadata.resourceVersion;
-  const updated = JSON.parse(await client.update(next, { dryRun: writeParams(c.req.method, new URL(c.req.url)).dryRun }));
-  return json(scaleOf(updated));
 }
 
 /** POST `pods/<name>/binding`: assigns a pending pod to a node, once. */

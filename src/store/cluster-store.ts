@@ -176,7 +176,16 @@ export class ClusterStore extends DurableObject<Env> {
   }
 
   /** Figures for tests and benchmarks. */
-  async stats(): Promise<{ revision: number; compactRevision: number; rows: number; watchers: number; queue: number; alarmRuns: number; databaseSize: number }> {
+  async stats(): Promise<{
+    revision: number;
+    compactRevision: number;
+    rows: number;
+    watchers: number;
+    queue: number;
+    alarmRuns: number;
+    reconciles: Record<string, number>;
+    databaseSize: number;
+  }> {
     const rows = this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM kv`).one().n as number;
     return {
       revision: this.log.revision,
@@ -185,6 +194,7 @@ export class ClusterStore extends DurableObject<Env> {
       watchers: this.hub.size,
       queue: this.queue.length,
       alarmRuns: this.runtime.runs,
+      reconciles: { ...this.runtime.reconciles },
       databaseSize: this.ctx.storage.sql.databaseSize,
     };
   }

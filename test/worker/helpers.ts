@@ -1,4 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -11,7 +13,11 @@ export interface Call {
   raw?: BodyInit;
 }
 
-/** Sends a request through the Worker (and so into the cluster object) as the admin. */
+/**
+ * Sends a request through the Worker (and so into the cluster object) as the admin. The Worker's
+ * handler is called in this isolate with the real bindings: the test pool's own entry point
+ * (`exports.default.fetch`/`SELF`) gets slower with every request it has carried.
+ */
 export async function api(path: string, call: Call = {}): Promise<Response> {
   const headers: Record<string, string> = {};
   if (call.token !== null) headers.authorization = `Bearer ${call.token ?? ADMIN_TOKEN}`;
@@ -21,7 +27,8 @@ export async function api(path: string, call: Call = {}): Promise<Response> {
     body = typeof call.body === "string" ? call.body : JSON.stringify(call.body);
     headers["content-type"] = call.contentType ?? "application/json";
   } else if (call.contentType) headers["content-type"] = call.contentType;
-  return (exports as any).default.fetch(new Request(`https://flotilla.test${path}`, { method: call.method ?? (body ? "POST" : "GET"), headers, body }));
+  const req = new Request(`https://flotilla.test${path}`, { method: call.method ?? (body ? "POST" : "GET"), headers, body });
+  return worker.fetch(req as Request<unknown, IncomingRequestCfProperties>, env, createExecutionContext());
 }
 
 export async function json(path: string, call: Call = {}): Promise<{ status: number; body: any; headers: Headers }> {
