@@ -117,30 +117,3 @@ describe("alarms of an idle cluster", () => {
     expect(await alarmAt()).toBeNull();
   });
 });
-
-describe("a restart in the middle of a rollout", () => {
-  it("finishes the rollout after the object is evicted", async () => {
-    await abortAllDurableObjects();
-    expect((await json(DEPLOY, { body: deployment("roll", 4) })).status).toBe(201);
-    expect(complete(await rollUntilComplete("roll", 4), 4)).toBe(true);
-    const patch = { spec: { template: { spec: { containers: [{ name: "main", image: "busybox:v2" }] } } } };
-    expect((await json(`${DEPLOY}/roll`, { method: "PATCH", body: patch, contentType: "application/merge-patch+json" })).status).toBe(200);
-    // Let the rollout start: a new ReplicaSet with pods, made ready, while the old one still runs.
-    for (let i = 0; i < 20 && (await replicaSets("roll")).length < 2; i++) await runDurableObjectAlarm(store());
-    await runDurableObjectAlarm(store());
-    expect(await makeReady("roll")).toBeGreaterThan(0);
-    const mid = await replicaSets("roll");
-    expect(mid).toHaveLength(2);
-    expect(mid.every((rs: any) => rs.spec.replicas > 0)).toBe(true);
-
-    await abortAllDurableObjects();
-
-    const d = await rollUntilComplete("roll", 4);
-    expect(complete(d, 4)).toBe(true);
-    const sizes = (await replicaSets("roll")).map((rs: any) => [rs.spec.template.spec.containers[0].image, rs.spec.replicas]);
-    expect(sizes.sort()).toEqual([
-      ["busybox:local", 0],
-      ["busybox:v2", 4],
-    ]);
-  });
-});
