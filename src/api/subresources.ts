@@ -29,8 +29,8 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-/** Scale writes racing a controller's writes are re-read and re-applied this often. */
-const MAX_SCALE_ATTEMPTS = 5;
+/** Subresource writes racing a controller's writes are re-read and re-applied this often. */
+const MAX_RETRIES = 5;
 
 /**
  * GET, PUT and PATCH of `<resource>/scale`. Like a patch of the object itself, a write that does
@@ -60,7 +60,7 @@ export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
     next.spec = { ...next.spec, replicas: replicas ?? 0 };
     next.metadata.resourceVersion = pinned || current.metadata.resourceVersion;
     const res = await client.tryUpdate(next, { dryRun });
-    if (!res.ok && res.status.code === 409 && !pinned && attempt < MAX_SCALE_ATTEMPTS) continue;
+    if (!res.ok && res.status.code === 409 && !pinned && attempt < MAX_RETRIES) continue;
     return json(scaleOf(JSON.parse(unwrap(res))));
   }
 }
@@ -78,16 +78,22 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
     throw errors.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${p.name})`);
   }
   const client = clientFor(c, p);
-  const pod = await client.getObject(p.namespace ?? "", p.name!);
-  if (pod.metadata.deletionTimestamp) throw errors.conflict("pods", "", p.name!, "pod is being deleted, cannot be assigned to a host");
-  if (pod.spec?.nodeName) throw errors.conflict("pods", "", p.name!, `pod ${p.name} is already assigned to node "${pod.spec.nodeName}"`);
-  const next = structuredClone(pod);
-  next.spec.nodeName = node;
-  const conditions: Obj[] = (next.status.conditions ?? []).filter((x: Obj) => x.type !== "PodScheduled");
-  conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
-  next.status = { ...next.status, conditions };
-  await client.update(next, { subresource: "binding", dryRun: writeParams(c.req.method, new URL(c.req.url)).dryRun });
-  return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+  const dryRun = writeParams(c.req.method, new URL(c.req.url)).dryRun;
+  // A status write racing the binding (the scheduler's own, a kubelet's) is no reason to fail it.
+  for (let attempt = 1; ; attempt++) {
+    const pod = await client.getObject(p.namespace ?? "", p.name!);
+    if (pod.metadata.deletionTimestamp) throw errors.conflict("pods", "", p.name!, "pod is being deleted, cannot be assigned to a host");
+    if (pod.spec?.nodeName) throw errors.conflict("pods", "", p.name!, `pod ${p.name} is already assigned to node "${pod.spec.nodeName}"`);
+    const next = structuredClone(pod);
+    next.spec.nodeName = node;
+    const conditions: Obj[] = (next.status.conditions ?? []).filter((x: Obj) => x.type !== "PodScheduled");
+    conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
+    next.status = { ...next.status, conditions };
+    const res = await client.tryUpdate(next, { subresource: "binding", dryRun });
+    if (!res.ok && res.status.code === 409 && attempt < MAX_RETRIES) continue;
+    unwrap(res);
+    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+  }
 }
 
 /**
