@@ -79,7 +79,7 @@ export class ClusterStore extends DurableObject<Env> {
         replicaSetController(view, { recordEvent: eventRecorder(view, "replicaset-controller") }),
         deploymentController(view, { recordEvent: eventRecorder(view, "deployment-controller") }),
         nodeLifecycleController(view, { gracePeriodMs: Number(env.NODE_MONITOR_GRACE_SECONDS ?? "40") * 1000, recordEvent: eventRecorder(view, "node-controller") }),
-        nodeIpamController(view),
+        nodeIpamController(view, { recordEvent: eventRecorder(view, "cidrAllocator") }),
         schedulerController(view, { recordEvent: eventRecorder(view, "default-scheduler") }),
       ]);
       bootstrapCluster(this.store);

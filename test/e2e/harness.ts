@@ -26,10 +26,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the control plane exactly as `npm start` does, in its own state folder. */
-export async function startFlotilla(dir = mkdtempSync(join(tmpdir(), "flotilla-e2e-")), port?: number): Promise<Started> {
+/**
+ * Starts the control plane exactly as `npm start` does, in its own state folder; `env` adds
+ * environment variables (e.g. FLOTILLA_NODE_MONITOR_GRACE_SECONDS).
+ */
+export async function startFlotilla(dir = mkdtempSync(join(tmpdir(), "flotilla-e2e-")), port?: number, env: Record<string, string> = {}): Promise<Started> {
   const p = port ?? (await freePort());
-  const proc = spawn("npm", ["start", "--silent"], { cwd: ROOT, env: { ...process.env, FLOTILLA_DIR: dir, FLOTILLA_PORT: String(p) }, detached: true });
+  const proc = spawn("npm", ["start", "--silent"], { cwd: ROOT, env: { ...process.env, ...env, FLOTILLA_DIR: dir, FLOTILLA_PORT: String(p) }, detached: true });
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));

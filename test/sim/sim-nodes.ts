@@ -1,10 +1,14 @@
 /**
- * Simulated nodes for tests and benchmarks (the KWOK idea): Node objects that report Ready and a
- * kubelet stand-in that binds pending pods round-robin, reports them Running (and Ready, or not),
- * and finishes their graceful deletion. Everything goes through the API, as a real node would.
+ * Simulated nodes for tests and benchmarks (the KWOK idea): Node objects that report Ready and
+ * renew their Leases, and a kubelet stand-in that reports the pods bound to them Running (and
+ * Ready, or not) and finishes their graceful deletion. Binding is the scheduler's job; the nodes
+ * can take pending pods round-robin themselves only when asked to (`bind: true`). Everything
+ * goes through the API, as a real node would.
  */
 import { KubeClient, readKubeconfig, type KubeResponse } from "./kube-client";
-import { podStatus, simLease, simNode, simNodeStatus } from "./sim-objects";
+import { podStatus, simLease, simNode, simNodeStatus, type SimNodeShape } from "./sim-objects";
+
+export type { SimNodeShape, SimResources } from "./sim-objects";
 
 type Pod = Record<string, any>;
 
@@ -16,11 +20,25 @@ export interface PodBehavior {
   delayMs?: number;
 }
 
+/** One simulated node: its name and shape. */
+export interface SimNodeSpec extends SimNodeShape {
+  name: string;
+}
+
 export interface SimNodesOptions {
   /** The kubeconfig whose server, CA and token the nodes use. */
   kubeconfig: string;
-  /** How many nodes to register (default 3). */
-  nodes?: number;
+  /** How many nodes to register (default 3), or each node's name and shape. */
+  nodes?: number | readonly SimNodeSpec[];
+  /** The shape of every node given by count (labels, taints, capacity, images). */
+  shape?: SimNodeShape;
+  /**
+   * Bind pending pods to the nodes round-robin, as if there were no scheduler (default false:
+   * a real node never binds, the scheduler does).
+   */
+  bind?: boolean;
+  /** How often each node renews its Lease (default 10 s, a kubelet's interval for a 40 s lease). */
+  leaseRenewMs?: number;
   /** Node names are `<prefix>-<i>` (default "sim-node"). */
   prefix?: string;
   /** Default behaviour for every pod (default "ready"). */
@@ -49,6 +67,16 @@ export interface SimStats {
 export interface SimNodes {
   readonly nodeNames: readonly string[];
   readonly stats: SimStats;
+  /**
+   * The node goes silent, as if cut off from the network: no Lease renewals, no pod status
+   * reports, no finished deletions for its pods.
+   */
+  stopHeartbeat(node: string): void;
+  /**
+   * The node is back: renews its Lease, reports itself Ready again (a kubelet rewrites a status
+   * the node controller marked Unknown) and catches up with its pods.
+   */
+  resumeHeartbeat(node: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +84,13 @@ const WATCH_TIMEOUT_S = 300;
 /** Retries of a failed bind, status report or delete (backoff 200 ms, doubling). */
 const MAX_RETRIES = 5;
 const LEASE_RENEW_MS = 10_000;
+
+/** The node specs the options ask for. */
+function nodeSpecs(opts: SimNodesOptions): SimNodeSpec[] {
+  if (Array.isArray(opts.nodes)) return opts.nodes.map((n) => ({ ...opts.shape, ...n }));
+  const count = (opts.nodes as number | undefined) ?? 3;
+  return Array.from({ length: count }, (_, i) => ({ ...opts.shape, name: `${opts.prefix ?? "sim-node"}-${i}` }));
+}
 
 /**
  * Registers the nodes and starts the pod loop (list, then watch from the list's
@@ -68,8 +103,11 @@ const LEASE_RENEW_MS = 10_000;
  */
 export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   const kube = new KubeClient({ ...readKubeconfig(opts.kubeconfig), concurrency: opts.concurrency ?? 16 });
-  const names = Array.from({ length: opts.nodes ?? 3 }, (_, i) => `${opts.prefix ?? "sim-node"}-${i}`);
+  const specs = nodeSpecs(opts);
+  const names = specs.map((n) => n.name);
   const ours = new Set(names);
+  /** Nodes whose heartbeat is stopped. */
+  const silent = new Set<string>();
   const stats: SimStats = {
     get requests() {
       return kube.requests;
@@ -93,11 +131,11 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   let next = 0;
   let stopped = false;
 
-  await Promise.all(names.map((n) => registerNode(kube, n)));
+  await Promise.all(specs.map((n) => registerNode(kube, n)));
   // Heartbeats: a kubelet renews its node's Lease every 10 s, or the node goes Unknown.
   const heartbeat = setInterval(() => {
-    for (const n of names) act("leaseRenewals", `lease ${n}`, () => renewLease(kube, n));
-  }, LEASE_RENEW_MS);
+    for (const n of names) if (!silent.has(n)) act("leaseRenewals", `lease ${n}`, () => renewLease(kube, n));
+  }, opts.leaseRenewMs ?? LEASE_RENEW_MS);
 
   const behaviorOf = (pod: Pod): PodBehavior => opts.behavior?.(pod) ?? { mode: opts.mode ?? "ready", delayMs: opts.readyDelayMs ?? 0 };
 
@@ -150,6 +188,7 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
     const { namespace, name } = pod.metadata;
     const path = `/api/v1/namespaces/${namespace}/pods/${name}`;
     const nodeName: string | undefined = pod.spec?.nodeName;
+    if (nodeName && silent.has(nodeName)) return;
     if (pod.metadata.deletionTimestamp) {
       // A kubelet finishes a graceful deletion once its containers stopped: at once, here.
       if ((nodeName && !ours.has(nodeName)) || deleted.has(uid)) return;
@@ -164,7 +203,7 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
       if (ours.has(nodeName) && !isReported(pod, b)) report(pod, nodeName, b);
       return;
     }
-    if (bound.has(uid)) return;
+    if (!opts.bind || bound.has(uid)) return;
     bound.add(uid);
     // No scheduler yet: nodes take pending pods in turn.
     const node = names[next++ % names.length];
@@ -211,6 +250,23 @@ export async function startSimNodes(opts: SimNodesOptions): Promise<SimNodes> {
   return {
     nodeNames: names,
     stats,
+    stopHeartbeat(node) {
+      if (!ours.has(node)) throw new Error(`not a simulated node: ${node}`);
+      silent.add(node);
+    },
+    async resumeHeartbeat(node) {
+      const spec = specs.find((s) => s.name === node);
+      if (!spec) throw new Error(`not a simulated node: ${node}`);
+      silent.delete(node);
+      const lease = await renewLease(kube, node);
+      if (lease.status >= 300) throw new Error(`node ${node} lease: ${lease.status} ${JSON.stringify(lease.body)}`);
+      const r = await kube.send("PATCH", `/api/v1/nodes/${node}/status`, { status: simNodeStatus(node, Date.now(), spec) }, "application/merge-patch+json");
+      if (r.status >= 300) throw new Error(`node ${node} status: ${r.status} ${JSON.stringify(r.body)}`);
+      // Catch up with what happened to the node's pods while it was away.
+      const pods = await kube.send("GET", "/api/v1/pods");
+      if (pods.status !== 200) throw new Error(`list pods: ${pods.status}`);
+      for (const pod of pods.body.items ?? []) if (pod.spec?.nodeName === node) handle("MODIFIED", pod);
+    },
     async stop() {
       stopped = true;
       clearInterval(heartbeat);
@@ -253,10 +309,11 @@ async function readWatch(res: NodeJS.ReadableStream, rv: string, onEvent: (type:
 }
 
 /** Creates the Node (or finds it) and reports it Ready with capacity. */
-async function registerNode(kube: KubeClient, name: string): Promise<void> {
-  const created = await kube.send("POST", "/api/v1/nodes", simNode(name));
+async function registerNode(kube: KubeClient, spec: SimNodeSpec): Promise<void> {
+  const { name } = spec;
+  const created = await kube.send("POST", "/api/v1/nodes", simNode(name, spec));
   if (created.status >= 300 && created.status !== 409) throw new Error(`register node ${name}: ${created.status} ${JSON.stringify(created.body)}`);
-  const r = await kube.send("PATCH", `/api/v1/nodes/${name}/status`, { status: simNodeStatus(name, Date.now()) }, "application/merge-patch+json");
+  const r = await kube.send("PATCH", `/api/v1/nodes/${name}/status`, { status: simNodeStatus(name, Date.now(), spec) }, "application/merge-patch+json");
   if (r.status >= 300) throw new Error(`node ${name} status: ${r.status} ${JSON.stringify(r.body)}`);
   const lease = await renewLease(kube, name);
   if (lease.status >= 300) throw new Error(`node ${name} lease: ${lease.status} ${JSON.stringify(lease.body)}`);

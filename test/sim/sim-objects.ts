@@ -15,13 +15,37 @@ function nodeIP(name: string): string {
 
 let podCounter = 0;
 
+/** Resource amounts a simulated node reports (Kubernetes quantities). */
+export interface SimResources {
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  "ephemeral-storage"?: string;
+}
+
+/** What makes one simulated node differ from the others. */
+export interface SimNodeShape {
+  /** Extra labels, merged over kubernetes.io/hostname, kubernetes.io/os and type=sim. */
+  labels?: Record<string, string>;
+  /** spec.taints at registration. */
+  taints?: Obj[];
+  /** status.capacity (default: 32 cpu, 128Gi memory, 1100 pods, 500Gi ephemeral storage). */
+  capacity?: SimResources;
+  /** status.allocatable (default: the capacity). */
+  allocatable?: SimResources;
+  /** Images already present on the node (status.images), each with a size in bytes. */
+  images?: { names: string[]; sizeBytes: number }[];
+}
+
+const DEFAULT_RESOURCES = { cpu: "32", memory: "128Gi", pods: "1100", "ephemeral-storage": "500Gi" };
+
 /** A Node object as a kubelet registers it; the label marks it as simulated. */
-export function simNode(name: string): Obj {
+export function simNode(name: string, shape: SimNodeShape = {}): Obj {
   return {
     apiVersion: "v1",
     kind: "Node",
-    metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "sim" } },
-    spec: {},
+    metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "sim", ...shape.labels } },
+    spec: shape.taints?.length ? { taints: shape.taints } : {},
   };
 }
 
@@ -35,13 +59,14 @@ export function simLease(name: string, renewTime: string): Obj {
   };
 }
 
-/** A Ready node with room for many pods. */
-export function simNodeStatus(name: string, now: number): Obj {
+/** A Ready node with the shape's capacity (by default, room for many pods). */
+export function simNodeStatus(name: string, now: number, shape: SimNodeShape = {}): Obj {
   const t = rfc3339(now);
-  const resources = { cpu: "32", memory: "128Gi", pods: "1100", "ephemeral-storage": "500Gi" };
+  const capacity = { ...DEFAULT_RESOURCES, ...shape.capacity };
   return {
-    capacity: resources,
-    allocatable: resources,
+    capacity,
+    allocatable: { ...capacity, ...shape.allocatable },
+    ...(shape.images ? { images: shape.images } : {}),
     conditions: [
       { type: "Ready", status: "True", reason: "KubeletReady", message: "simulated kubelet is posting ready status", lastHeartbeatTime: t, lastTransitionTime: t },
     ],

@@ -20,8 +20,8 @@ describe("failure messages", () => {
 
   it("all nodes short of cpu", () => {
     const r = schedulePod(pod("p", { requests: { cpu: "5" } }), infos([node("a"), node("b"), node("c")], [pod("x", { nodeName: "a", requests: { cpu: "1" } }), pod("y", { nodeName: "b", requests: { cpu: "1" } }), pod("z", { nodeName: "c", requests: { cpu: "1" } })]), { random: zero }) as ScheduleFailure;
-    // 5 cpu is more than any node's 4: unresolvable, so preemption cannot help.
-    expect(r.message).toBe("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.");
+    // 5 cpu is more than any node's 4; v1.32 still runs the preemption dry run, which finds no lower-priority pods.
+    expect(r.message).toBe("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.");
     const r2 = schedulePod(pod("p", { requests: { cpu: "3500m" } }), infos([node("a"), node("b")], [pod("x", { nodeName: "a", requests: { cpu: "1" } }), pod("y", { nodeName: "b", requests: { cpu: "1" } })]), { random: zero }) as ScheduleFailure;
     expect(r2.message).toBe("0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.");
   });
@@ -63,7 +63,7 @@ describe("failure messages", () => {
   it("nodes a PreFilter left out count under its reason", () => {
     const p = pod("p", { requests: { cpu: "10" }, affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["a"] }] }] } } } });
     const r = schedulePod(p, infos([node("a"), node("b"), node("c")])) as ScheduleFailure;
-    expect(r.message).toBe("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.");
+    expect(r.message).toBe("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.");
     const p2 = pod("p", { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["zz"] }] }] } } } });
     expect((schedulePod(p2, infos([node("a"), node("b")])) as ScheduleFailure).message).toBe(
       "0/2 nodes are available: 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",

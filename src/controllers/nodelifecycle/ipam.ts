@@ -9,6 +9,7 @@ export interface NodeIpamOptions {
   clusterCidr?: string;
   /** The prefix length of each node's range (default 24). */
   nodeMaskSize?: number;
+  recordEvent?: (obj: Record<string, any>, type: "Normal" | "Warning", reason: string, message: string) => void;
 }
 
 function ipToInt(ip: string): number {
@@ -41,7 +42,12 @@ export function nodeIpamController(view: ClusterView, opts: NodeIpamOptions = {}
       const used = new Set(view.list(NODE, undefined).map((n) => n.spec?.podCIDR).filter(Boolean));
       for (let i = 0; ; i++) {
         const subnet = nthSubnet(cidr, mask, i);
-        if (!subnet) throw new Error(`no pod CIDR left in ${cidr} for node ${name}`);
+        if (!subnet) {
+          // Upstream reports CIDRNotAvailable and waits for the node to change; retrying on a
+          // timer would only spin, since a range frees up only when another node goes.
+          opts.recordEvent?.(node, "Normal", "CIDRNotAvailable", `Node ${name} status is now: CIDRNotAvailable`);
+          return;
+        }
         if (used.has(subnet)) continue;
         view.update(NODE, { ...node, spec: { ...node.spec, podCIDR: subnet, podCIDRs: [subnet] } });
         return;

@@ -15,7 +15,7 @@ export interface InsufficientResource {
   requested: number;
   used: number;
   capacity: number;
-  /** The request exceeds the whole allocatable: evicting pods cannot help. */
+  /** The request exceeds the whole allocatable (informational: v1.32's filter still says Unschedulable). */
   unresolvable: boolean;
 }
 
@@ -65,8 +65,9 @@ export function fits(pod: PodInfo, nodeInfo: NodeInfo): boolean {
 export function filter(_state: CycleState | undefined, pod: PodInfo, nodeInfo: NodeInfo): Status | null {
   const missing = fitsRequest(pod.requests, nodeInfo);
   if (!missing.length) return null;
-  const code = missing.some((m) => m.unresolvable) ? Code.UnschedulableAndUnresolvable : Code.Unschedulable;
-  return status(code, name, ...missing.map((m) => m.reason));
+  // v1.32 always answers Unschedulable, even for a request beyond the whole allocatable (only
+  // later releases make that UnschedulableAndUnresolvable), so preemption still weighs the node.
+  return status(Code.Unschedulable, name, ...missing.map((m) => m.reason));
 }
 
 /** (capacity - requested) * 100 / capacity, in integers; 0 once over capacity. */
