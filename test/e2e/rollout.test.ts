@@ -62,6 +62,8 @@ describe("rollouts with the real kubectl and simulated nodes", () => {
     const watch = watchSteps(kube, "default", "web", { replicas: 4, maxSurge: 1, maxUnavailable: 1 });
     await ok(["apply", "-f", "-"], deploymentYaml("web", "busybox:1.37", { cause: "v2" }));
     await rolledOut("web");
+    // The step watcher polls; let it see the old ReplicaSet's last scale-down before it stops.
+    await eventually(replicaSetsOf.bind(null, "web"), (list) => list.map((r) => r.spec.replicas).sort().join(",") === "0,4");
     const { observations, steps, violations } = await watch.stop();
     expect(violations).toEqual([]);
     expect(observations).toBeGreaterThan(5);
