@@ -2,6 +2,7 @@
  * metav1.LabelSelector: validation, matching against a label map, and the Go rendering that
  * appears in selector error messages.
  */
+import { labelSelectorFromObject } from "../../lib/selectors";
 import type { StatusCause } from "../../api/status";
 import { forbidden, goQuote, goStringMap, goStringSlice, GoValue, invalid, required } from "./field-errors";
 import { validateLabelName, validateLabels } from "./labels";
@@ -31,31 +32,13 @@ export function isEmptySelector(sel: Obj): boolean {
   return Object.keys(obj(sel.matchLabels) ?? {}).length === 0 && objs(sel.matchExpressions).length === 0;
 }
 
-/** Whether `labels` satisfies the selector. */
+/** Whether `labels` satisfies the selector (an invalid selector matches nothing; validation reports it). */
 export function selectorMatches(sel: Obj, labels: Record<string, unknown>): boolean {
-  for (const [k, v] of Object.entries(obj(sel.matchLabels) ?? {})) if (labels[k] !== v) return false;
-  for (const e of objs(sel.matchExpressions)) {
-    const key = str(e.key);
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    const values = arr(e.values).map(String);
-    switch (e.operator) {
-      case "In":
-        if (!has || !values.includes(String(labels[key]))) return false;
-        break;
-      case "NotIn":
-        if (has && values.includes(String(labels[key]))) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
+  try {
+    return labelSelectorFromObject(sel).matches(labels as Record<string, string>);
+  } catch {
+    return false;
   }
-  return true;
 }
 
 /** The selector as Go's `%#v` prints `v1.LabelSelector`, which kubectl users see verbatim. */
