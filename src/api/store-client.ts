@@ -22,6 +22,22 @@ export function refOf(rt: ResourceType): ResourceRef {
   return { group: rt.group, version: rt.version, resource: rt.resource };
 }
 
+/** A write that loses a race with another writer is re-read and re-applied this often. */
+export const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * Upstream's guaranteed update: runs `attempt` (which re-reads, recomputes and writes) until it
+ * does not lose a race. A 409 Conflict is retried unless the write was pinned to a
+ * resourceVersion the client named, which is a precondition and must fail.
+ */
+export async function retryOnConflict<T>(attempt: () => Promise<{ res: Result<T>; pinned: boolean }>): Promise<T> {
+  for (let i = 1; ; i++) {
+    const { res, pinned } = await attempt();
+    if (!res.ok && res.status.code === 409 && res.status.reason === "Conflict" && !pinned && i < MAX_WRITE_ATTEMPTS) continue;
+    return unwrap(res);
+  }
+}
+
 /** Turns an RPC answer back into a value or a thrown StatusError. */
 export function unwrap<T>(res: Result<T>): T {
   if (res.ok) return res.value;

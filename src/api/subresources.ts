@@ -6,7 +6,7 @@ import { bodyFormat, decodeBody, readBody } from "./body";
 import type { ResourcePath } from "./paths";
 import { writeParams } from "./query";
 import { errors } from "./status";
-import { clientFor, unwrap } from "./store-client";
+import { clientFor, retryOnConflict } from "./store-client";
 
 type Ctx = ApiContext;
 type Obj = Record<string, any>;
@@ -29,9 +29,6 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-/** Subresource writes racing a controller's writes are re-read and re-applied this often. */
-const MAX_RETRIES = 5;
-
 /**
  * GET, PUT and PATCH of `<resource>/scale`. Like a patch of the object itself, a write that does
  * not name a resourceVersion is re-applied to a fresh read when it loses a race; one that does is
@@ -48,7 +45,7 @@ export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
   const patchType = format === "json-patch" ? "json" : format === "merge-patch" ? "merge" : format === "strategic-merge-patch" ? "strategic" : undefined;
   if (method === "PUT" && format !== "json" && format !== "yaml" && format !== "protobuf") throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
   if (method === "PATCH" && !patchType) throw errors.unsupportedMediaType(c.req.header("content-type") ?? "");
-  for (let attempt = 1; ; attempt++) {
+  const updated = await retryOnConflict(async () => {
     const current = await client.getObject(p.namespace ?? "", p.name!);
     const scale: Obj = method === "PUT" ? (body as Obj) : applyPatch(patchType!, scaleOf(current), body, SCALE_MESSAGE);
     const replicas = scale?.spec?.replicas;
@@ -59,10 +56,9 @@ export async function handleScale(c: Ctx, p: ResourcePath): Promise<Response> {
     const next = structuredClone(current);
     next.spec = { ...next.spec, replicas: replicas ?? 0 };
     next.metadata.resourceVersion = pinned || current.metadata.resourceVersion;
-    const res = await client.tryUpdate(next, { dryRun });
-    if (!res.ok && res.status.code === 409 && !pinned && attempt < MAX_RETRIES) continue;
-    return json(scaleOf(JSON.parse(unwrap(res))));
-  }
+    return { res: await client.tryUpdate(next, { dryRun }), pinned: !!pinned };
+  });
+  return json(scaleOf(JSON.parse(updated)));
 }
 
 /** POST `pods/<name>/binding`: assigns a pending pod to a node, once. */
@@ -80,7 +76,7 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
   const client = clientFor(c, p);
   const dryRun = writeParams(c.req.method, new URL(c.req.url)).dryRun;
   // A status write racing the binding (the scheduler's own, a kubelet's) is no reason to fail it.
-  for (let attempt = 1; ; attempt++) {
+  await retryOnConflict(async () => {
     const pod = await client.getObject(p.namespace ?? "", p.name!);
     if (pod.metadata.deletionTimestamp) throw errors.conflict("pods", "", p.name!, "pod is being deleted, cannot be assigned to a host");
     if (pod.spec?.nodeName) throw errors.conflict("pods", "", p.name!, `pod ${p.name} is already assigned to node "${pod.spec.nodeName}"`);
@@ -89,11 +85,9 @@ export async function handleBinding(c: Ctx, p: ResourcePath, clock: Clock): Prom
     const conditions: Obj[] = (next.status.conditions ?? []).filter((x: Obj) => x.type !== "PodScheduled");
     conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(clock.now()) });
     next.status = { ...next.status, conditions };
-    const res = await client.tryUpdate(next, { subresource: "binding", dryRun });
-    if (!res.ok && res.status.code === 409 && attempt < MAX_RETRIES) continue;
-    unwrap(res);
-    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
-  }
+    return { res: await client.tryUpdate(next, { subresource: "binding", dryRun }), pinned: false };
+  });
+  return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
 }
 
 /**

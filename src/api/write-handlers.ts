@@ -7,13 +7,10 @@ import { bodyFormat, decodeBody, readBody, type BodyFormat } from "./body";
 import type { ResourcePath } from "./paths";
 import { intParam, writeParams } from "./query";
 import { errors, StatusError } from "./status";
-import { clientFor, unwrap } from "./store-client";
+import { clientFor, retryOnConflict } from "./store-client";
 
 type Ctx = ApiContext;
 type Obj = Record<string, any>;
-
-/** Patches on a busy object are retried this often before the Conflict reaches the client. */
-const MAX_PATCH_ATTEMPTS = 5;
 
 function respond(json: string, status: number, warnings: string[]): Response {
   const headers = new Headers({ "content-type": "application/json" });
@@ -68,25 +65,24 @@ function patchTypeOfFormat(format: BodyFormat): PatchType {
  * PATCH: read the stored object, apply the patch here in the Worker, admit the result, and write
  * it back as a compare-and-swap on the revision that was read; a lost race is retried.
  */
-export async function patchObject(c: Ctx, p: ResourcePath, transform?: (patched: Obj, old: Obj) => Obj): Promise<Response> {
+export async function patchObject(c: Ctx, p: ResourcePath): Promise<Response> {
   const params = writeParams(c.req.method, new URL(c.req.url));
   const format = bodyFormat(c.req.header("content-type"));
   const type = patchTypeOfFormat(format);
   const patch = decodeBody(await readBody(c.req.raw), format);
   const client = clientFor(c, p);
-  const fieldValidation = params.fieldValidation;
-  for (let attempt = 1; ; attempt++) {
+  let warnings: string[] = [];
+  const json = await retryOnConflict(async () => {
     const old = await client.getObject(p.namespace ?? "", p.name!);
-    let patched = applyPatch(type, old, patch, p.rt.message) as Obj;
-    if (transform) patched = transform(patched, old);
+    const patched = applyPatch(type, old, patch, p.rt.message) as Obj;
     // A patch that names a resourceVersion is a precondition (kubectl diff); otherwise the read one is.
     const pinned = patched.metadata?.resourceVersion !== old.metadata.resourceVersion;
-    const { object, warnings } = admit(p.rt, patched, { namespace: p.namespace, name: p.name, fieldValidation, old });
-    object.metadata.resourceVersion = patched.metadata?.resourceVersion ?? old.metadata.resourceVersion;
-    const res = await client.tryUpdate(object, { dryRun: params.dryRun, subresource: p.subresource });
-    if (!res.ok && res.status.code === 409 && res.status.reason === "Conflict" && !pinned && attempt < MAX_PATCH_ATTEMPTS) continue;
-    return respond(unwrap(res), 200, warnings);
-  }
+    const admitted = admit(p.rt, patched, { namespace: p.namespace, name: p.name, fieldValidation: params.fieldValidation, old });
+    warnings = admitted.warnings;
+    admitted.object.metadata.resourceVersion = patched.metadata?.resourceVersion ?? old.metadata.resourceVersion;
+    return { res: await client.tryUpdate(admitted.object, { dryRun: params.dryRun, subresource: p.subresource }), pinned };
+  });
+  return respond(json, 200, warnings);
 }
 
 function deleteOptionsOf(url: URL, body: Obj | undefined): DeleteOptions {
