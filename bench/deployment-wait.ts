@@ -1,4 +1,4 @@
-import type { KubeClient } from "../test/sim/kube-client";
+import { watchEvents, type KubeClient } from "../test/sim/kube-client";
 
 type Obj = Record<string, any>;
 
@@ -27,20 +27,11 @@ export async function waitForDeployment(kube: KubeClient, namespace: string, nam
     const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
     try {
       const res = await kube.stream(`${base}&watch=true&resourceVersion=${list.body.metadata.resourceVersion}&timeoutSeconds=60`, abort.signal);
-      let buf = "";
-      for await (const chunk of res) {
-        buf += chunk.toString();
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (!line) continue;
-          const ev = JSON.parse(line);
-          if (ev.type === "ERROR") break;
-          if (ev.type !== "DELETED" && deploymentComplete(ev.object, replicas)) {
-            res.destroy();
-            return true;
-          }
+      for await (const ev of watchEvents(res)) {
+        if (ev.type === "ERROR") break;
+        if (ev.type !== "DELETED" && deploymentComplete(ev.object, replicas)) {
+          res.destroy();
+          return true;
         }
       }
     } catch (e) {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalCluster, type LocalCluster } from "../cli/local-cluster";
-import { KubeClient, readKubeconfig } from "../test/sim/kube-client";
+import { KubeClient, readKubeconfig, watchEvents } from "../test/sim/kube-client";
 import { table } from "./report";
 import { percentile } from "./stats";
 
@@ -119,23 +119,14 @@ function watchBindings(kube: KubeClient, ns: string, rv: string, onBound: (name:
       try {
         const res = await kube.stream(`/api/v1/namespaces/${ns}/pods?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}&timeoutSeconds=600`, abort.signal);
         if (res.statusCode !== 200) throw new Error(`watch: ${res.statusCode}`);
-        let buf = "";
-        for await (const chunk of res) {
+        for await (const ev of watchEvents(res)) {
           const at = performance.now();
-          buf += chunk.toString();
-          let nl: number;
-          while ((nl = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (!line) continue;
-            const ev = JSON.parse(line) as { type: string; object: Obj };
-            if (ev.type === "ERROR") throw new Error(`watch error: ${JSON.stringify(ev.object).slice(0, 200)}`);
-            rv = ev.object?.metadata?.resourceVersion ?? rv;
-            const name: string | undefined = ev.object?.metadata?.name;
-            if (name && ev.object.spec?.nodeName && !seen.has(name)) {
-              seen.add(name);
-              onBound(name, at);
-            }
+          if (ev.type === "ERROR") throw new Error(`watch error: ${JSON.stringify(ev.object).slice(0, 200)}`);
+          rv = ev.object?.metadata?.resourceVersion ?? rv;
+          const name: string | undefined = ev.object?.metadata?.name;
+          if (name && ev.object.spec?.nodeName && !seen.has(name)) {
+            seen.add(name);
+            onBound(name, at);
           }
         }
       } catch (e) {

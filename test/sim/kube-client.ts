@@ -134,3 +134,23 @@ export class KubeClient {
     else this.active--;
   }
 }
+
+/** One event of a watch stream. */
+export interface WatchEvent {
+  type: string;
+  object: Record<string, any>;
+}
+
+/** Splits a watch response body into its newline-delimited events, as they arrive. */
+export async function* watchEvents(res: NodeJS.ReadableStream): AsyncGenerator<WatchEvent> {
+  let buf = "";
+  for await (const chunk of res) {
+    buf += chunk.toString();
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) yield JSON.parse(line) as WatchEvent;
+    }
+  }
+}

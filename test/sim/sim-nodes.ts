@@ -5,7 +5,7 @@
  * can take pending pods round-robin themselves only when asked to (`bind: true`). Everything
  * goes through the API, as a real node would.
  */
-import { KubeClient, readKubeconfig, type KubeResponse } from "./kube-client";
+import { KubeClient, readKubeconfig, watchEvents, type KubeResponse } from "./kube-client";
 import { podStatus, simLease, simNode, simNodeStatus, type SimNodeShape } from "./sim-objects";
 
 export type { SimNodeShape, SimResources } from "./sim-objects";
@@ -291,19 +291,10 @@ function isReported(pod: Pod, b: PodBehavior): boolean {
  * seen, or "" after an ERROR event (410 Expired: relist).
  */
 async function readWatch(res: NodeJS.ReadableStream, rv: string, onEvent: (type: string, obj: Pod) => void): Promise<string> {
-  let buf = "";
-  for await (const chunk of res) {
-    buf += chunk.toString();
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (!line) continue;
-      const ev = JSON.parse(line) as { type: string; object: Pod };
-      if (ev.type === "ERROR") return "";
-      rv = ev.object?.metadata?.resourceVersion ?? rv;
-      onEvent(ev.type, ev.object);
-    }
+  for await (const ev of watchEvents(res)) {
+    if (ev.type === "ERROR") return "";
+    rv = ev.object?.metadata?.resourceVersion ?? rv;
+    onEvent(ev.type, ev.object);
   }
   return rv;
 }
