@@ -98,18 +98,21 @@ export function watchSteps(kube: KubeClient, namespace: string, app: string, b: 
   const violations: string[] = [];
   let observations = 0;
   let running = true;
+  const observe = async () => {
+    const [pods, rss] = await Promise.all([items(kube, `/api/v1/namespaces/${namespace}/pods?labelSelector=${sel}`), items(kube, `/apis/apps/v1/namespaces/${namespace}/replicasets?labelSelector=${sel}`)]);
+    observations++;
+    const active = pods.filter(isActive);
+    const ready = active.filter(isReady).length;
+    const sizes = rss.map((rs) => `${rs.metadata.labels["pod-template-hash"]}=${rs.spec.replicas}`).sort().join(",");
+    const sum = rss.reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
+    if (active.length > b.replicas + b.maxSurge) violations.push(`${active.length} active pods (${sizes})`);
+    if (sum > b.replicas + b.maxSurge) violations.push(`ReplicaSets sum to ${sum} (${sizes})`);
+    if (ready < b.replicas - b.maxUnavailable) violations.push(`only ${ready} ready pods (${sizes})`);
+    if (steps[steps.length - 1] !== sizes) steps.push(sizes);
+  };
   const loop = (async () => {
     while (running) {
-      const [pods, rss] = await Promise.all([items(kube, `/api/v1/namespaces/${namespace}/pods?labelSelector=${sel}`), items(kube, `/apis/apps/v1/namespaces/${namespace}/replicasets?labelSelector=${sel}`)]);
-      observations++;
-      const active = pods.filter(isActive);
-      const ready = active.filter(isReady).length;
-      const sizes = rss.map((rs) => `${rs.metadata.labels["pod-template-hash"]}=${rs.spec.replicas}`).sort().join(",");
-      const sum = rss.reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
-      if (active.length > b.replicas + b.maxSurge) violations.push(`${active.length} active pods (${sizes})`);
-      if (sum > b.replicas + b.maxSurge) violations.push(`ReplicaSets sum to ${sum} (${sizes})`);
-      if (ready < b.replicas - b.maxUnavailable) violations.push(`only ${ready} ready pods (${sizes})`);
-      if (steps[steps.length - 1] !== sizes) steps.push(sizes);
+      await observe();
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
@@ -117,6 +120,8 @@ export function watchSteps(kube: KubeClient, namespace: string, app: string, b: 
     async stop() {
       running = false;
       await loop;
+      // One last look, so the final step is the state at stop rather than up to a poll earlier.
+      await observe();
       return { observations, steps, violations };
     },
   };
