@@ -5,8 +5,8 @@ import { generateSigningKey } from "./src/auth/jwt.ts";
 // A fresh token-signing key for each run of the workerd tests.
 const signingKey = JSON.stringify(await generateSigningKey());
 
-// Three projects: pure unit tests in Node, store/API tests inside workerd, and
-// end-to-end tests that drive the real kubectl against the server `npm start` runs.
+// Four projects: pure unit tests in Node, store/API tests inside workerd, the node agent against a
+// real containerd, and end-to-end tests that drive the real kubectl against the server `npm start` runs.
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
@@ -22,6 +22,17 @@ export default defineConfig({
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 60_000 },
+      },
+      {
+        // The node agent against the real containerd, CNI plugins and packet filter (needs root).
+        test: {
+          name: "agent",
+          include: ["test/agent/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
       {
         test: {
