@@ -65,7 +65,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     modulesRoot: dirname(scriptPath),
     compatibilityDate: "2026-04-01",
     compatibilityFlags: ["nodejs_compat"],
-    durableObjects: { CLUSTER: { className: "ClusterStore", useSQLite: true } },
+    durableObjects: { CLUSTER: { className: "ClusterStore", useSQLite: true }, RELAY: { className: "NodeRelay", useSQLite: true } },
     durableObjectsPersist: opts.ephemeral ? false : join(dir, "state"),
     bindings: {
       CLUSTER_NAME: "default",

@@ -1,6 +1,7 @@
 import { createApp } from "./api/app";
 
 export { ClusterStore } from "./store/cluster-store";
+export { NodeRelay } from "./relay/node-relay";
 
 const app = createApp();
 

@@ -8,6 +8,9 @@ import { parseResourcePath, type ResourcePath } from "./paths";
 import { boolParam } from "./query";
 import { selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest } from "./reviews";
 import { getObject, listObjects, watchObjects } from "./read-handlers";
+import { NODE_CREDENTIAL_PATH, nodeCredentialRequest } from "./node-credentials";
+import { podLogs } from "./pod-log";
+import { connectRelay, RELAY_CONNECT_PATH } from "../relay/agent-connect";
 import { errors, StatusError } from "./status";
 import { handleBinding, handleEviction, handleScale } from "./subresources";
 import { createObject, deleteCollection, deleteObject, patchObject, replaceObject } from "./write-handlers";
@@ -88,6 +91,12 @@ export function createApp(opts: AppOptions = {}): App {
     if (!doc) throw errors.notFoundPath();
     return c.json(doc);
   });
+  app.post(NODE_CREDENTIAL_PATH, (c) => nodeCredentialRequest(c, clock));
+  app.all(NODE_CREDENTIAL_PATH, (c) => {
+    throw errors.methodNotAllowed(c.req.method, "nodecredentialrequests.flotilla.dev");
+  });
+  app.get("/api/v1/namespaces/:namespace/pods/:name/log", (c) => podLogs(c));
+  app.get(RELAY_CONNECT_PATH, (c) => connectRelay(c));
   app.all("*", async (c) => {
     const p = parseResourcePath(new URL(c.req.url).pathname);
     if (!p) throw errors.notFoundPath();

@@ -113,10 +113,9 @@ export function defaultClusterRoles(): ClusterRole[] {
     // Kept empty on purpose: nodes are authorized by the Node authorizer (node-authorizer.ts),
     // which scopes them to their own objects; a rule here would bypass that scoping.
     clusterRole("system:node", []),
-    // Joining nodes authenticate with a bootstrap token and need nothing beyond discovery
-    // (granted to every authenticated user) until a node-credential API exists; the role is
-    // kept so that grants have an obvious home.
-    clusterRole("system:node-bootstrapper", []),
+    // Joining nodes authenticate with a bootstrap token and may only trade it for a node
+    // credential (upstream's role of this name grants CSR creation, the flow this replaces).
+    clusterRole("system:node-bootstrapper", [rule(["create"], ["flotilla.dev"], ["nodecredentialrequests"])]),
   ];
 }
 
