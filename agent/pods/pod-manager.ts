@@ -57,8 +57,12 @@ export class PodManager {
   }
 
   upsert(pod: Pod): void {
-    this.desired.set(pod.metadata.uid, pod);
-    this.enqueue(pod.metadata.uid);
+    const uid = pod.metadata.uid;
+    const before = this.desired.get(uid);
+    this.desired.set(uid, pod);
+    // Most updates are the echo of our own status patches: nothing to do for those.
+    if (before && syncFingerprint(before) === syncFingerprint(pod) && this.workers.has(uid)) return;
+    this.enqueue(uid);
   }
 
   remove(pod: Pod): void {
@@ -77,13 +81,26 @@ export class PodManager {
   }
 
   onTaskEvent(e: TaskEvent): void {
-    const ref = this.byContainerId.get(e.containerId);
+    const ref = this.byContainerId.get(e.containerId) ?? this.findContainer(e.containerId);
     if (!ref) return;
     const w = this.workers.get(ref.uid);
     if (!w) return;
     if (e.topic === "start") w.onTaskStart(ref.name, e.pid);
     else if (e.topic === "oom") w.onOom(ref.name);
     else if (e.topic === "exit") w.onTaskExit(ref.name, e.pid, e.exitCode, e.exitedAt);
+  }
+
+  /** A container a sync created moments ago, before the index heard of it. */
+  private findContainer(id: string): { uid: string; name: string } | undefined {
+    for (const [uid, w] of this.workers) {
+      const r = Object.values(w.record.containers).find((c) => c.id === id);
+      if (r) {
+        const ref = { uid, name: r.name };
+        this.byContainerId.set(id, ref);
+        return ref;
+      }
+    }
+    return undefined;
   }
 
   worker(uid: string): PodWorker | undefined {
@@ -169,4 +186,10 @@ export class PodManager {
     // The API may still list a pod whose deletion was completed; do not start it again.
     if (this.desired.get(uid)?.metadata?.deletionTimestamp) this.desired.delete(uid);
   }
+}
+
+/** The parts of a pod that can change what the agent should do with it. */
+function syncFingerprint(pod: Pod): string {
+  const m = pod.metadata ?? {};
+  return JSON.stringify([pod.spec, m.deletionTimestamp, m.deletionGracePeriodSeconds, m.labels, m.annotations]);
 }

@@ -1,12 +1,14 @@
 import { rfc3339 } from "../../src/lib/clock";
 import type { Clock } from "../../src/lib/clock";
 import { removePodLogs } from "../logs/read";
+import { CtrError } from "../runtime/ctr-error";
 import { normalizeImageRef } from "../runtime/image-ref";
 import type { DnsSettings, SandboxInfo, SandboxSpec } from "../sandbox/sandbox-manager";
 import { planRestart } from "./backoff";
 import { ContainerConfigError } from "./config-error";
 import { buildRunSpec } from "./container-run";
 import { resolveEnv } from "./env";
+import type { ImageIndex } from "./image-index";
 import { pullPolicy } from "./image-policy";
 import { containerId, sandboxId } from "./labels";
 import { type ContainerRecord, type PodRecord, type PodRecordStore, type Termination } from "./pod-record";
@@ -29,10 +31,16 @@ export interface WorkerDeps {
   /** Asks for another sync of this pod at the given clock time (or at once). */
   requeue(uid: string, atMs?: number): void;
   sleep(ms: number): Promise<void>;
+  images: ImageIndex;
 }
 
 /** How long a failed sandbox, volume or image step waits before the next attempt. */
 const RETRY_MS = 5_000;
+/**
+ * A sandbox is checked, and configMap/secret volumes refreshed, at most this often; syncs in
+ * between (a container exit, a status change) trust the last check.
+ */
+const RECHECK_MS = 30_000;
 const PULL_BACKOFF_INITIAL_MS = 10_000;
 const PULL_BACKOFF_MAX_MS = 300_000;
 
@@ -46,6 +54,8 @@ export class PodWorker {
   private readonly starting = new Set<string>();
   private readonly earlyExits = new Map<string, { pid: number; exitCode: number; exitedAt: string }>();
   private lastSent?: Record<string, any>;
+  private sandbox?: { info: SandboxInfo; at: number };
+  private volumes?: { prepared: PreparedVolumes; at: number };
   private lastSentKey?: string;
   private pod?: Pod;
   gone = false;
@@ -150,11 +160,16 @@ export class PodWorker {
     const sandbox = await this.ensureSandbox(pod);
     if (!sandbox) return false;
     let volumes: PreparedVolumes;
-    try {
-      volumes = await prepareVolumes(pod, { dataDir: this.deps.dataDir, lookup: this.deps.api, nodeName: this.deps.nodeName, podIP: sandbox.ip });
-    } catch (e) {
-      this.configError(pod, e);
-      return false;
+    const now = this.deps.clock.now();
+    if (this.volumes && now - this.volumes.at < RECHECK_MS) volumes = this.volumes.prepared;
+    else {
+      try {
+        volumes = await prepareVolumes(pod, { dataDir: this.deps.dataDir, lookup: this.deps.api, nodeName: this.deps.nodeName, podIP: sandbox.ip, hostIP: this.deps.hostIP() });
+        this.volumes = { prepared: volumes, at: now };
+      } catch (e) {
+        this.configError(pod, e);
+        return false;
+      }
     }
     const initialized = await this.runInitContainers(pod, sandbox, volumes);
     if (initialized && !this.record.terminal) await this.runAppContainers(pod, sandbox, volumes);
@@ -196,6 +211,8 @@ export class PodWorker {
   }
 
   private async ensureSandbox(pod: Pod): Promise<SandboxInfo | undefined> {
+    const now = this.deps.clock.now();
+    if (this.sandbox && now - this.sandbox.at < RECHECK_MS) return this.sandbox.info;
     try {
       const info = await this.deps.sandboxes.ensure(this.sandboxSpec(pod));
       if (info.created && this.record.sandboxReady) {
@@ -205,6 +222,7 @@ export class PodWorker {
       }
       this.record.podIP = info.ip;
       this.record.sandboxReady = true;
+      this.sandbox = { info, at: now };
       return info;
     } catch (e) {
       this.record.sandboxReady = false;
@@ -313,7 +331,7 @@ export class PodWorker {
   private async ensureImage(pod: Pod, c: Container, r: ContainerRecord): Promise<boolean> {
     const image = normalizeImageRef(String(c.image));
     const policy = pullPolicy(c);
-    const present = await this.deps.runtime.hasImage(image);
+    const present = (await this.deps.images.digest(image)) !== undefined;
     if (policy === "Never" && !present) {
       r.waiting = { reason: "ErrImageNeverPull", message: `Container image "${c.image}" is not present with pull policy of Never` };
       this.deps.api.event(pod, "Warning", "ErrImageNeverPull", r.waiting.message!);
@@ -324,6 +342,7 @@ export class PodWorker {
       this.deps.api.event(pod, "Normal", "Pulling", `Pulling image "${c.image}"`);
       try {
         await this.deps.runtime.pullImage(image);
+        this.deps.images.invalidate();
         r.pullWindowMs = undefined;
         this.deps.api.event(pod, "Normal", "Pulled", `Successfully pulled image "${c.image}"`);
       } catch (e) {
@@ -346,10 +365,10 @@ export class PodWorker {
   }
 
   private async imageID(image: string): Promise<string> {
-    const found = (await this.deps.runtime.listImages().catch(() => [])).find((i) => i.ref === image);
-    if (!found) return "";
+    const digest = await this.deps.images.digest(image).catch(() => undefined);
+    if (!digest) return "";
     const repo = image.replace(/(@.*|:[^:/]+)$/, "");
-    return `${repo}@${found.digest}`;
+    return `${repo}@${digest}`;
   }
 
   private async start(pod: Pod, c: Container, r: ContainerRecord, sandbox: SandboxInfo, env: string[], mounts: RunMount[], isRestart: boolean): Promise<void> {
@@ -360,7 +379,7 @@ export class PodWorker {
     this.earlyExits.delete(c.name);
     const startedAt = this.now();
     try {
-      const config = await rt.imageConfig(image);
+      const config = await this.deps.images.config(image);
       const spec = buildRunSpec({ pod, container: c, containerId: r.id, image, imageEntrypoint: config.entrypoint, env, mounts, sandbox, nodeName: this.deps.nodeName, dataDir: this.deps.dataDir, restartCount });
       if (r.created && r.image !== image) {
         await rt.deleteContainer(r.id);
@@ -370,8 +389,12 @@ export class PodWorker {
         await rt.deleteTask(r.id).catch(() => undefined);
         await rt.startTask(r.id, spec.logPath);
       } else {
-        await rt.deleteContainer(r.id).catch(() => undefined);
-        await rt.run(spec);
+        await rt.run(spec).catch(async (e) => {
+          // A container of ours with this id, left without a record (say, the record was lost).
+          if (!(e instanceof CtrError) || e.kind !== "AlreadyExists") throw e;
+          await rt.deleteContainer(r.id);
+          await rt.run(spec);
+        });
       }
       r.created = true;
       r.image = image;
@@ -402,7 +425,10 @@ export class PodWorker {
       this.starting.delete(c.name);
       const early = this.earlyExits.get(c.name);
       this.earlyExits.delete(c.name);
-      if (early && r.running && (r.pid === undefined || r.pid === early.pid)) this.applyExit(r, early.exitCode, early.exitedAt);
+      if (early && r.running && (r.pid === undefined || r.pid === early.pid)) {
+        this.applyExit(r, early.exitCode, early.exitedAt);
+        this.deps.requeue(this.record.uid);
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock";
 import { PodManager } from "../../agent/pods/pod-manager";
 import { PodRecordStore } from "../../agent/pods/pod-record";
+import { ImageIndex } from "../../agent/pods/image-index";
 import type { PodApiPort, RuntimePort, SandboxPort } from "../../agent/pods/ports";
 import type { RunSpec } from "../../agent/runtime/ctr";
 import type { TaskEvent } from "../../agent/runtime/events";
@@ -18,6 +19,8 @@ class FakeRuntime implements RuntimePort {
   tasks = new Map<string, { pid: number; status: string }>();
   calls: string[] = [];
   private nextPid = 100;
+  /** Containers whose task ends before `run` returns (a command that exits at once). */
+  quick = new Map<string, number>();
   onEvent: (e: TaskEvent) => void = () => {};
 
   async run(spec: RunSpec) {
@@ -25,6 +28,11 @@ class FakeRuntime implements RuntimePort {
     this.containers.set(spec.id, spec);
     this.calls.push(`run ${spec.id}`);
     this.startTaskNow(spec.id);
+    const code = this.quick.get(spec.id);
+    if (code !== undefined) {
+      await new Promise((r) => setImmediate(r));
+      this.exit(spec.id, code);
+    }
   }
   async startTask(id: string) {
     this.calls.push(`start ${id}`);
@@ -137,6 +145,7 @@ describe("pod manager with a fake containerd", () => {
       sandboxes: sb,
       api: api.api,
       records: new PodRecordStore(dir),
+      images: new ImageIndex(rt, clock),
       clock,
       dns: { nameservers: [], searches: [], options: [] },
       sleep: async (ms) => {
@@ -224,6 +233,15 @@ describe("pod manager with a fake containerd", () => {
     await settle();
     expect(api.last().phase).toBe("Succeeded");
     expect(rt.calls.filter((c) => c.startsWith("start"))).toEqual([]);
+  });
+
+  it("moves on at once when a container ends before its start has returned", async () => {
+    rt.quick.set("uidfast-i1", 0);
+    rt.quick.set("uidfast-i2", 0);
+    m.upsert(pod("fast", { initContainers: [{ name: "i1", image: "busybox:local" }, { name: "i2", image: "busybox:local" }], containers: [{ name: "app", image: "busybox:local" }] }));
+    await settle();
+    expect(rt.calls).toEqual(["run uidfast-i1", "run uidfast-i2", "run uidfast-app"]);
+    expect(timers).toEqual([]);
   });
 
   it("fails a pod whose init container fails under restartPolicy Never", async () => {
