@@ -9,15 +9,37 @@ export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube
 /** The first address of the service CIDR, where the `kubernetes` Service lives. */
 export const KUBERNETES_SERVICE_IP = "10.96.0.1";
 
-/** The default RBAC policy (roles with their aggregated rules, and bindings); missing ones are created. */
+const AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate";
+
+/** Entries of `wanted` that `have` lacks, compared as JSON. */
+function missing<T>(have: T[] | undefined, wanted: T[] | undefined): T[] {
+  const present = new Set((have ?? []).map((x) => JSON.stringify(x)));
+  return (wanted ?? []).filter((x) => !present.has(JSON.stringify(x)));
+}
+
+/**
+ * The default RBAC policy (roles with their aggregated rules, and bindings). Missing ones are
+ * created; existing ones that allow auto-update get the rules and subjects a newer version added,
+ * as the apiserver's policy reconciliation does (additively: nothing a user added is removed).
+ */
 function bootstrapPolicy(store: ObjectStore): void {
   const crType = findResource("rbac.authorization.k8s.io", "v1", "clusterroles")!;
   const crbType = findResource("rbac.authorization.k8s.io", "v1", "clusterrolebindings")!;
   for (const role of aggregateClusterRoles(defaultClusterRoles())) {
-    if (!store.read(crType, "", role.metadata!.name!)) store.create(crType, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...role }, {});
+    const current = store.read(crType, "", role.metadata!.name!)?.obj;
+    if (!current) store.create(crType, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", ...role }, {});
+    else if (current.metadata?.annotations?.[AUTOUPDATE] !== "false") {
+      const add = missing(current.rules, role.rules);
+      if (add.length > 0) store.update(crType, { ...current, rules: [...(current.rules ?? []), ...add] }, {});
+    }
   }
   for (const binding of defaultClusterRoleBindings()) {
-    if (!store.read(crbType, "", binding.metadata!.name!)) store.create(crbType, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", ...binding }, {});
+    const current = store.read(crbType, "", binding.metadata!.name!)?.obj;
+    if (!current) store.create(crbType, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", ...binding }, {});
+    else if (current.metadata?.annotations?.[AUTOUPDATE] !== "false") {
+      const add = missing(current.subjects, binding.subjects);
+      if (add.length > 0) store.update(crbType, { ...current, subjects: [...(current.subjects ?? []), ...add] }, {});
+    }
   }
 }
 
