@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       stringData: { "token-id": id, "token-secret": secret, "usage-bootstrap-authentication": "true" },
     });
     const caHash = caCertHash(readFileSync(join(server.dir, "pki", "ca.crt"), "utf8"));
-    agentProc = spawn(process.execPath, [join(ROOT, "bin/flotilla.mjs"), "join", "--server", access.server, "--token", `${id}.${secret}`, "--ca-cert-hash", caHash, "--name", NODE, "--data-dir", dataDir, "--containerd-namespace", NAMESPACE], { stdio: ["ignore", "ignore", "pipe"] });
+    agentProc = spawn(process.execPath, ["--max-semi-space-size=2", join(ROOT, "bin/flotilla.mjs"), "join", "--server", access.server, "--token", `${id}.${secret}`, "--ca-cert-hash", caHash, "--name", NODE, "--data-dir", dataDir, "--containerd-namespace", NAMESPACE], { stdio: ["ignore", "ignore", "pipe"] });
     let agentLog = "";
     agentProc.stderr!.on("data", (d) => (agentLog += d));
     agentPid = agentProc.pid!;

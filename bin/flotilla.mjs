@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `flotilla` command. The TypeScript sources are bundled once per change with esbuild and the
 // bundle is run by plain Node: a node agent runs for weeks, and a bundle starts faster and needs
-// far less memory than a TypeScript loader hooked into every import.
+// far less memory than a TypeScript loader hooked into every import; the small young generation
+// (the flag above) keeps a long-running agent's memory low through bursts of work.
 import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";

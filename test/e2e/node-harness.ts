@@ -107,7 +107,7 @@ export function nodeCluster(env: Record<string, string> = {}): NodeCluster {
 
 /** Runs `flotilla join` for a node (again, for a restart, with the same data folder). */
 export async function launchAgent(c: NodeCluster, name: string, namespace: string, dataDir: string, extra: string[] = []): Promise<AgentProcess> {
-  const args = [join(ROOT, "bin/flotilla.mjs"), "join", "--server", c.url, "--token", c.token, "--ca-cert-hash", c.caHash, "--name", name, "--data-dir", dataDir, "--containerd-namespace", namespace, ...extra];
+  const args = ["--max-semi-space-size=2", join(ROOT, "bin/flotilla.mjs"), "join", "--server", c.url, "--token", c.token, "--ca-cert-hash", c.caHash, "--name", name, "--data-dir", dataDir, "--containerd-namespace", namespace, ...extra];
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
