@@ -3,13 +3,14 @@ import type { Clock } from "../../src/lib/clock";
 import { removePodLogs } from "../logs/read";
 import { CtrError } from "../runtime/ctr-error";
 import { normalizeImageRef } from "../runtime/image-ref";
-import type { DnsSettings, SandboxInfo, SandboxSpec } from "../sandbox/sandbox-manager";
+import type { SandboxInfo, SandboxSpec } from "../sandbox/sandbox-manager";
 import { planRestart } from "./backoff";
 import { ContainerConfigError } from "./config-error";
 import { buildRunSpec } from "./container-run";
 import { resolveEnv } from "./env";
 import type { ImageIndex } from "./image-index";
 import { pullPolicy } from "./image-policy";
+import { type NodeDns, podDnsSettings } from "./dns-policy";
 import { containerId, sandboxId } from "./labels";
 import { type ContainerRecord, type PodRecord, type PodRecordStore, type Termination } from "./pod-record";
 import { appContainers, type Container, gracePeriodSeconds, initContainers, isSidecar, type Pod, restartPolicy } from "./pod-spec";
@@ -27,7 +28,7 @@ export interface WorkerDeps {
   api: PodApiPort;
   records: PodRecordStore;
   clock: Clock;
-  dns: DnsSettings;
+  dns: NodeDns;
   /** Asks for another sync of this pod at the given clock time (or at once). */
   requeue(uid: string, atMs?: number): void;
   sleep(ms: number): Promise<void>;
@@ -189,19 +190,12 @@ export class PodWorker {
     // Kubelet cuts a long pod name to 63 characters and drops what would end it badly.
     const hostname = String(pod.spec?.hostname || pod.metadata.name).slice(0, 63).replace(/[-.]+$/, "");
     const subdomain = pod.spec?.subdomain;
-    const dnsConfig = pod.spec?.dnsConfig ?? {};
-    const policy = pod.spec?.dnsPolicy ?? "ClusterFirst";
-    const base: DnsSettings = policy === "None" ? { nameservers: [], searches: [], options: [] } : this.deps.dns;
     return {
       id: sandboxId(pod.metadata.uid),
       hostname,
-      podFqdn: subdomain ? `${hostname}.${subdomain}.${pod.metadata.namespace}.svc.cluster.local` : undefined,
+      podFqdn: subdomain ? `${hostname}.${subdomain}.${pod.metadata.namespace}.svc.${this.deps.dns.clusterDomain}` : undefined,
       hostsEntries: (pod.spec?.hostAliases ?? []).map((a: any) => ({ ip: a.ip, hostnames: a.hostnames ?? [] })),
-      dns: {
-        nameservers: [...base.nameservers, ...(dnsConfig.nameservers ?? [])],
-        searches: [...(policy === "None" ? [] : base.searches.map((s) => s.replace("$NAMESPACE", pod.metadata.namespace))), ...(dnsConfig.searches ?? [])],
-        options: [...base.options, ...(dnsConfig.options ?? []).map((o: any) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name))],
-      },
+      dns: podDnsSettings(pod, this.deps.dns),
       portMappings: appContainers(pod)
         .concat(initContainers(pod))
         .flatMap((c) => c.ports ?? [])

@@ -147,7 +147,7 @@ describe("pod manager with a fake containerd", () => {
       records: new PodRecordStore(dir),
       images: new ImageIndex(rt, clock),
       clock,
-      dns: { nameservers: [], searches: [], options: [] },
+      dns: { clusterNameserver: "10.244.0.1", clusterDomain: "cluster.local", host: { nameservers: ["192.0.2.53"], searches: [], options: [] } },
       sleep: async (ms) => {
         clock.advance(ms);
         await new Promise((r) => setImmediate(r));

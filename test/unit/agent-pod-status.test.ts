@@ -5,6 +5,7 @@ import { containerArgv } from "../../agent/pods/container-run";
 import { newPodRecord, type ContainerRecord, type PodRecord } from "../../agent/pods/pod-record";
 import { computeStatus, podPhase } from "../../agent/pods/status";
 import { parseLabels, parseTaints } from "../../agent/flags";
+import { podDnsSettings } from "../../agent/pods/dns-policy";
 
 const NOW = "2026-11-27T10:00:00Z";
 
@@ -113,5 +114,23 @@ describe("container process and flags", () => {
       { key: "spot", effect: "PreferNoSchedule" },
     ]);
     expect(() => parseTaints("gpu=true")).toThrow(/NoSchedule/);
+  });
+});
+
+describe("pod DNS by dnsPolicy", () => {
+  const node = { clusterNameserver: "10.244.3.1", clusterDomain: "cluster.local", host: { nameservers: ["192.0.2.53"], searches: ["lab.example"], options: ["timeout:2"] } };
+  const p = (spec: Record<string, unknown>) => ({ metadata: { namespace: "shop" }, spec });
+  it("ClusterFirst points at cluster DNS with the namespace search list and ndots:5", () => {
+    expect(podDnsSettings(p({}), node)).toEqual({ nameservers: ["10.244.3.1"], searches: ["shop.svc.cluster.local", "svc.cluster.local", "cluster.local", "lab.example"], options: ["ndots:5"] });
+  });
+  it("Default copies the node's resolvers; None takes only dnsConfig", () => {
+    expect(podDnsSettings(p({ dnsPolicy: "Default" }), node)).toEqual(node.host);
+    expect(podDnsSettings(p({ dnsPolicy: "None", dnsConfig: { nameservers: ["1.1.1.1"], options: [{ name: "ndots", value: "2" }] } }), node)).toEqual({ nameservers: ["1.1.1.1"], searches: [], options: ["ndots:2"] });
+  });
+  it("dnsConfig adds nameservers and searches and overrides options by name", () => {
+    const s = podDnsSettings(p({ dnsConfig: { nameservers: ["9.9.9.9"], searches: ["extra.example"], options: [{ name: "ndots", value: "1" }, { name: "edns0" }] } }), node);
+    expect(s.nameservers).toEqual(["10.244.3.1", "9.9.9.9"]);
+    expect(s.searches.at(-1)).toBe("extra.example");
+    expect(s.options).toEqual(["ndots:1", "edns0"]);
   });
 });
