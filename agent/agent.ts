@@ -18,6 +18,11 @@ import { RelayRequestError, startRelay, type LogRequest } from "./relay/relay-cl
 import { Ctr } from "./runtime/ctr";
 import { watchEvents } from "./runtime/events";
 import { SandboxManager, type DnsSettings } from "./sandbox/sandbox-manager";
+import { startClusterDns, DEFAULT_CLUSTER_DOMAIN } from "./dns/cluster-dns";
+import { upstreamsFromResolvConf } from "./dns/upstream";
+import { startPodRoutes } from "./proxy/routes";
+import { startServiceProxy } from "./proxy/service-proxy";
+import { startServiceCatalog } from "./services/catalog";
 
 export interface AgentConfig {
   server: string;
@@ -30,6 +35,8 @@ export interface AgentConfig {
   taints?: Taint[];
   /** The address other nodes and the control plane know this node by (default: the first IPv4). */
   nodeIP?: string;
+  /** All pods' addresses (the node IPAM controller's range); traffic from elsewhere to a Service is masqueraded. */
+  clusterCIDR?: string;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -52,18 +59,28 @@ export function sandboxPrefix(nodeName: string): string {
   return `f${createHash("sha256").update(nodeName).digest("hex").slice(0, 8)}`;
 }
 
-/** Pods with dnsPolicy ClusterFirst resolve through the node's own resolvers until cluster DNS exists. */
-function hostDns(): DnsSettings {
-  let nameservers: string[] = [];
+function readResolvConf(): string {
   try {
-    nameservers = readFileSync("/etc/resolv.conf", "utf8")
-      .split("\n")
-      .map((l) => /^nameserver\s+(\S+)/.exec(l.trim())?.[1])
-      .filter((ip): ip is string => !!ip && !ip.startsWith("127.") && ip !== "::1");
+    return readFileSync("/etc/resolv.conf", "utf8");
   } catch {
-    // No resolv.conf: pods get only the search list.
+    return "";
   }
-  return { nameservers, searches: ["$NAMESPACE.svc.cluster.local", "svc.cluster.local", "cluster.local"], options: ["ndots:5"] };
+}
+
+/** The machine's own resolvers, for pods with dnsPolicy Default (loopback ones would not work in a pod). */
+function hostDns(text: string): DnsSettings {
+  const lines = text.split("\n").map((l) => l.trim());
+  const field = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).flatMap((l) => l.split(/\s+/).slice(1));
+  return {
+    nameservers: upstreamsFromResolvConf(text),
+    searches: field("search"),
+    options: field("options"),
+  };
+}
+
+/** Every agent on a machine needs its own iptables chain prefix (at most 6 characters). */
+export function chainPrefix(nodeName: string): string {
+  return createHash("sha256").update(nodeName).digest("hex").slice(0, 6);
 }
 
 /**
@@ -91,6 +108,22 @@ export async function startAgent(cfg: AgentConfig): Promise<RunningAgent> {
   const lease = startLeaseRenewal({ client, nodeName: cfg.nodeName, clock, onError: (e) => log(`lease renewal failed: ${errText(e)}`), onRecovered: () => nodeStatus.poke() });
 
   const sandboxes = new SandboxManager({ prefix: sandboxPrefix(cfg.nodeName), dataDir, podCIDR });
+  const resolvConf = readResolvConf();
+
+  // The kube-proxy and cluster DNS roles: Services and EndpointSlices become packet-filter rules
+  // and DNS answers on this node; other nodes' pod ranges become routes.
+  const catalog = startServiceCatalog({ client, clock, onError: (e) => log(`service catalog: ${errText(e)}`) });
+  const proxy = startServiceProxy({
+    catalog,
+    nodeName: cfg.nodeName,
+    nodeIPs: [hostIP],
+    podCIDR,
+    clusterCIDR: cfg.clusterCIDR ?? "10.244.0.0/16",
+    chainPrefix: chainPrefix(cfg.nodeName),
+    log,
+  });
+  const routes = startPodRoutes({ catalog, nodeName: cfg.nodeName, nodeIP: hostIP, log });
+  const dns = startClusterDns({ catalog, address: sandboxes.gatewayIP(), upstreams: upstreamsFromResolvConf(resolvConf), log });
   const pods = new PodManager({
     nodeName: cfg.nodeName,
     hostIP: () => hostIP,
@@ -101,7 +134,7 @@ export async function startAgent(cfg: AgentConfig): Promise<RunningAgent> {
     records: new PodRecordStore(dataDir),
     images: new ImageIndex(ctr, clock),
     clock,
-    dns: hostDns(),
+    dns: { clusterNameserver: sandboxes.gatewayIP(), clusterDomain: DEFAULT_CLUSTER_DOMAIN, host: hostDns(resolvConf) },
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     listContainers: () => ctr.listContainers({ [LABEL_NODE]: cfg.nodeName }),
     setTimer: (fn, ms) => setTimeout(fn, ms),
@@ -147,6 +180,11 @@ export async function startAgent(cfg: AgentConfig): Promise<RunningAgent> {
       await informer.stop();
       await pods.stop();
       events.stop();
+      // A clean stop takes this node's Service rules and routes with it; its pods keep running.
+      await dns.stop();
+      await routes.stop();
+      await proxy.stop({ cleanup: true });
+      await catalog.stop();
       await lease.stop();
       await nodeStatus.stop();
       client.close();

@@ -4,22 +4,15 @@
  * measures create → Running (seen through a watch) for pods with a local image, one at a time and
  * as a burst, next to what a bare `ctr run -d` costs on the same machine, and the agent's RSS.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { sandboxPrefix } from "../agent/agent";
-import { caCertHash } from "../agent/join/ca-pin";
-import { SandboxManager } from "../agent/sandbox/sandbox-manager";
-import { cleanupNamespace, ensureBusyboxImage } from "../test/agent/image";
-import { startFlotilla } from "../test/e2e/harness";
-import { KubeClient, readKubeconfig, watchEvents } from "../test/sim/kube-client";
+import { type KubeClient, watchEvents } from "../test/sim/kube-client";
+import { startBenchNode, waitFor } from "./node-kit";
 import { table } from "./report";
 import { percentile, round, sleep } from "./stats";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NODE = "bench-agent";
 const NAMESPACE = "flotilla-bench-agent";
 const PODS = 20;
@@ -56,14 +49,6 @@ function runningTimes(kube: KubeClient, signal: AbortSignal): Map<string, number
   return seen;
 }
 
-async function waitFor(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 async function deleteAll(kube: KubeClient): Promise<void> {
   await kube.send("DELETE", "/api/v1/namespaces/default/pods?labelSelector=bench%3Dagent&gracePeriodSeconds=0");
   const deadline = performance.now() + 60_000;
@@ -97,32 +82,12 @@ function bareCtrRuns(n: number): number[] {
 }
 
 async function main(): Promise<void> {
-  const server = await startFlotilla();
-  const dataDir = mkdtempSync(join(tmpdir(), "bench-agent-data-"));
-  const access = readKubeconfig(server.kubeconfig);
-  const kube = new KubeClient({ ...access, concurrency: 8 });
+  const bench = await startBenchNode(NODE, NAMESPACE);
+  const { kube } = bench;
+  const agentPid = bench.agent.pid!;
+  const joinMs = bench.joinMs;
   const abort = new AbortController();
-  let agentPid = 0;
-  let agentProc: ReturnType<typeof spawn> | undefined;
   try {
-    await ensureBusyboxImage(NAMESPACE);
-    const id = randomBytes(3).toString("hex");
-    const secret = randomBytes(8).toString("hex");
-    await kube.send("POST", "/api/v1/namespaces/kube-system/secrets", {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: `bootstrap-token-${id}`, namespace: "kube-system" },
-      type: "bootstrap.kubernetes.io/token",
-      stringData: { "token-id": id, "token-secret": secret, "usage-bootstrap-authentication": "true" },
-    });
-    const caHash = caCertHash(readFileSync(join(server.dir, "pki", "ca.crt"), "utf8"));
-    agentProc = spawn(process.execPath, ["--max-semi-space-size=2", join(ROOT, "bin/flotilla.mjs"), "join", "--server", access.server, "--token", `${id}.${secret}`, "--ca-cert-hash", caHash, "--name", NODE, "--data-dir", dataDir, "--containerd-namespace", NAMESPACE], { stdio: ["ignore", "ignore", "pipe"] });
-    let agentLog = "";
-    agentProc.stderr!.on("data", (d) => (agentLog += d));
-    agentPid = agentProc.pid!;
-    const joinStart = performance.now();
-    await waitFor(() => agentLog.includes("joined"), 60_000, `the agent to join:\n${agentLog}`);
-    const joinMs = performance.now() - joinStart;
     await sleep(5_000);
     const rssIdle = rssMiB(agentPid);
 
@@ -175,13 +140,7 @@ async function main(): Promise<void> {
     console.log("goals: p50 ≤ 1,500 ms end to end; overhead over bare ctr ≤ 500 ms; RSS ≤ 80 MiB");
   } finally {
     abort.abort();
-    agentProc?.kill("SIGTERM");
-    await sleep(1_000);
-    await cleanupNamespace(NAMESPACE).catch(() => undefined);
-    await new SandboxManager({ prefix: sandboxPrefix(NODE), dataDir, podCIDR: "10.244.0.0/24" }).removeAll().catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
-    kube.close();
-    await server.stop();
+    await bench.stop();
   }
 }
 

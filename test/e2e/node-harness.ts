@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
-import { sandboxPrefix } from "../../agent/agent";
+import { chainPrefix, sandboxPrefix } from "../../agent/agent";
+import { removeProxyRules } from "../../agent/proxy/service-proxy";
 import { caCertHash } from "../../agent/join/ca-pin";
 import { SandboxManager } from "../../agent/sandbox/sandbox-manager";
 import { cleanupNamespace, ensureBusyboxImage } from "../agent/image";
@@ -59,6 +60,7 @@ function randomLower(n: number): string {
 /** Removes everything an agent leaves on the machine: containers, images, sandboxes, its data. */
 export async function cleanUpNode(name: string, namespace: string, dataDir: string): Promise<void> {
   await cleanupNamespace(namespace).catch(() => undefined);
+  await removeProxyRules(chainPrefix(name)).catch(() => undefined);
   await new SandboxManager({ prefix: sandboxPrefix(name), dataDir, podCIDR: "10.244.0.0/24" }).removeAll().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 }
