@@ -164,7 +164,8 @@ async function main(): Promise<void> {
     const sync = await ruleSync(100);
 
     await scale(kube, 2);
-    await waitFor(() => [...readyAt.keys()].length >= ROUNDS + 2, 60_000, "two more Ready pods");
+    const readyBefore = readyAt.size;
+    await waitFor(() => readyAt.size >= readyBefore + 2, 60_000, `two more Ready pods (seen ${readyAt.size}, before ${readyBefore})`);
     await sleep(1_500);
     const podIPs = [...readyAt.keys()].slice(-2).map((n) => `http://${ipOf.get(n)}:8080/`);
     const direct = await requestsPerSecond(podIPs);
