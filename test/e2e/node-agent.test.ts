@@ -1,22 +1,9 @@
-import { get } from "node:http";
 import { describe, expect, it } from "vitest";
 import { sandboxPrefix } from "../../agent/agent";
-import { ctrState, launchAgent, netnsList, nodeCluster } from "./node-harness";
+import { ctrState, httpGetText, launchAgent, netnsList, nodeCluster } from "./node-harness";
 import { eventually } from "./rollout-helpers";
 
 const IMAGE = "busybox:local";
-
-function httpGetText(url: string, timeoutMs = 3_000): Promise<string> {
-  return new Promise((res, rej) => {
-    const req = get(url, { timeout: timeoutMs }, (r) => {
-      let body = "";
-      r.on("data", (d) => (body += d));
-      r.on("end", () => res(body));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", rej);
-  });
-}
 
 const phase = (p: string) => (pod: any) => pod.status?.phase === p;
 const cond = (pod: any, type: string) => pod.status?.conditions?.find((c: any) => c.type === type)?.status;

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { get } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -154,4 +155,17 @@ export function ctrState(namespace: string): { containers: string[]; running: st
 
 export function netnsList(): string[] {
   return spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+}
+
+/** A plain HTTP GET from the test machine (pod IPs and node ports are reachable from the host). */
+export function httpGetText(url: string, timeoutMs = 3_000): Promise<string> {
+  return new Promise((res, rej) => {
+    const req = get(url, { timeout: timeoutMs }, (r) => {
+      let body = "";
+      r.on("data", (d) => (body += d));
+      r.on("end", () => res(body));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", rej);
+  });
 }
