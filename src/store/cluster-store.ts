@@ -16,6 +16,9 @@ import { namespaceController } from "../controllers/namespace/controller";
 import { schedulerController } from "../controllers/scheduler/controller";
 import { nodeLifecycleController } from "../controllers/nodelifecycle/controller";
 import { nodeIpamController } from "../controllers/nodelifecycle/ipam";
+import { endpointSliceController } from "../controllers/endpointslice/controller";
+import { endpointsController } from "../controllers/endpoints/controller";
+import { serviceLoadBalancerController } from "../controllers/service-lb/controller";
 import { storeView } from "../controllers/view";
 import { WorkQueue } from "../controllers/queue";
 import { ControllerRuntime } from "../controllers/runtime";
@@ -25,6 +28,7 @@ import { bootstrapCluster } from "./bootstrap";
 import { ObjectStore, resolveRef, type DeleteOptions, type DeleteResult, type ListOptions, type ListResult, type ResourceRef, type UpdateOptions, type WriteOptions } from "./objects";
 import { RevisionLog, type CompactionPolicy } from "./revision-log";
 import { migrate } from "./schema";
+import { ServiceAllocator } from "./service-alloc";
 import { sqlOf } from "./sql";
 import { openWatch, type WatchRequest } from "./watch";
 import { WatchHub } from "./watch-hub";
@@ -53,6 +57,7 @@ export class ClusterStore extends DurableObject<Env> {
   private queue!: WorkQueue;
   private access!: AccessControl;
   private controllers!: ControllerManager;
+  private serviceAllocator!: ServiceAllocator;
   private armedAt: number | null | undefined;
   private writesSinceCompaction = 0;
 
@@ -64,10 +69,19 @@ export class ClusterStore extends DurableObject<Env> {
       this.log = new RevisionLog(sql, this.clock);
       this.queue = new WorkQueue(sql);
       this.runtime = new ControllerRuntime(this.queue, this.clock);
-      this.store = new ObjectStore(this.log, this.hub, this.clock, Math.random, (rt, evs) => {
-        this.access.onWrite(rt);
-        this.controllers.onWrite(rt, evs);
-      });
+      this.serviceAllocator = new ServiceAllocator(sql, { cidr: env.SERVICE_CIDR });
+      this.store = new ObjectStore(
+        this.log,
+        this.hub,
+        this.clock,
+        Math.random,
+        (rt, evs) => {
+          this.access.onWrite(rt);
+          this.serviceAllocator.onWrite(rt, evs);
+          this.controllers.onWrite(rt, evs);
+        },
+        this.serviceAllocator,
+      );
       this.access = new AccessControl(this.store, this.clock);
       const view = storeView(this.store, this.clock);
       this.controllers = new ControllerManager(this.runtime, [
@@ -81,7 +95,11 @@ export class ClusterStore extends DurableObject<Env> {
         nodeLifecycleController(view, { gracePeriodMs: Number(env.NODE_MONITOR_GRACE_SECONDS ?? "40") * 1000, recordEvent: eventRecorder(view, "node-controller") }),
         nodeIpamController(view, { recordEvent: eventRecorder(view, "cidrAllocator") }),
         schedulerController(view, { recordEvent: eventRecorder(view, "default-scheduler") }),
+        endpointSliceController(view),
+        endpointsController(view),
+        serviceLoadBalancerController(view),
       ]);
+      this.serviceAllocator.adoptExisting(this.store);
       bootstrapCluster(this.store);
       this.armedAt = await ctx.storage.getAlarm();
       await this.arm();
@@ -114,6 +132,13 @@ export class ClusterStore extends DurableObject<Env> {
     return this.write((rt) => {
       this.access.check(ctx);
       const old = this.store.read(rt, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+      // A write based on an older revision is a conflict first (as upstream checks the
+      // precondition before admission); admission would judge the stale object against a newer
+      // one and refuse changes the client never made (a patched Node losing fresh taints).
+      const rv: string | undefined = obj.metadata?.resourceVersion || undefined;
+      if (old && rv !== undefined && rv !== String(old.rev)) {
+        throw errors.conflict(rt.resource, rt.group, obj.metadata.name, "the object has been modified; please apply your changes to the latest version and try again");
+      }
       this.access.admit(ctx, rt, obj, old?.obj);
       return this.store.update(rt, obj, opts);
     }, ref);

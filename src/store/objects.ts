@@ -47,6 +47,15 @@ export interface DeleteOptions extends WriteOptions {
 
 export type DeleteResult = { kind: "object"; json: string } | { kind: "deleted"; uid: string; json: string };
 
+/**
+ * Kind-specific steps on an object about to be written that need the store's state (a Service's
+ * cluster IP and node ports). They fill fields in place or throw a StatusError to refuse.
+ */
+export interface WriteHooks {
+  beforeCreate?(rt: ResourceType, obj: Obj): void;
+  beforeUpdate?(rt: ResourceType, next: Obj, old: Obj, subresource: string | undefined): void;
+}
+
 const GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
 export function resolveRef(ref: ResourceRef): ResourceType {
@@ -67,6 +76,7 @@ export class ObjectStore {
     private readonly random: () => number = Math.random,
     /** Called after each committed write (the controllers' enqueue hook). */
     private readonly onWrite: (rt: ResourceType, events: ChangeEvent[]) => void = () => {},
+    private readonly hooks: WriteHooks = {},
   ) {}
 
   get revision(): number {
@@ -149,6 +159,7 @@ export class ObjectStore {
     delete meta.deletionGracePeriodSeconds;
     delete meta.generation;
     prepareForCreate(rt, obj);
+    this.hooks.beforeCreate?.(rt, obj);
     const value = canonicalJson(obj);
     if (opts.dryRun) return withResourceVersion(value, this.log.revision);
     const row = this.commit(rt, [{ key, namespace, created: true, deleted: false, createRevision: 0, prevRevision: 0, value }])[0];
@@ -174,6 +185,7 @@ export class ObjectStore {
       throw errors.conflict(rt.resource, rt.group, meta.name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${old.metadata.uid}`);
     }
     const next = prepareForUpdate(rt, structuredClone(input), old, opts.subresource);
+    this.hooks.beforeUpdate?.(rt, next, old, opts.subresource);
     const finalizers: string[] = [...(next.metadata.finalizers ?? []), ...(rt.kind === "Namespace" ? (next.spec?.finalizers ?? []) : [])];
     if (next.metadata.deletionTimestamp && finalizers.length === 0 && (old.metadata.deletionGracePeriodSeconds ?? 0) === 0) {
       // The last finalizer is gone: the pending deletion completes now. (A pod still in its

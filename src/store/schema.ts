@@ -39,6 +39,15 @@ const MIGRATIONS: string[][] = [
        PRIMARY KEY (controller, key))`,
     `CREATE INDEX IF NOT EXISTS queue_due ON queue(not_before)`,
   ],
+  [
+    // Which Service holds each cluster IP and node port (src/store/service-alloc-table.ts).
+    `CREATE TABLE IF NOT EXISTS service_alloc (
+       kind TEXT NOT NULL,
+       value INTEGER NOT NULL,
+       owner TEXT NOT NULL,
+       PRIMARY KEY (kind, value))`,
+    `CREATE INDEX IF NOT EXISTS service_alloc_owner ON service_alloc(owner)`,
+  ],
 ];
 
 /** Applies the additive, idempotent migrations not yet recorded. */

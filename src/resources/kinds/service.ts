@@ -1,15 +1,16 @@
 /**
  * Services: type, affinity, port and traffic-policy defaults, and port / type / IP rules.
- * ClusterIP and nodePort allocation happen elsewhere; here only what the user sent is judged.
+ * ClusterIP and nodePort allocation happen in the store (it alone knows what is taken); here
+ * only what the user sent is judged.
  */
 import type { StatusCause } from "../../api/status";
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum, maskTrailingDash } from "../../lib/names";
-import { duplicate, forbidden, goQuote, GoValue, immutable, invalid, notSupported, required } from "./field-errors";
+import { duplicate, forbidden, goQuote, goStringSlice, GoValue, immutable, invalid, notSupported, required } from "./field-errors";
 import type { KindBehaviour } from "./behaviour";
 import { PORT_PROTOCOLS } from "./container-validation";
 import { validateLabels } from "./labels";
 import type { NameRule } from "./metadata";
-import { ensureObj, obj, objs, setDefault, str, type Obj } from "./shape";
+import { arr, ensureObj, obj, objs, setDefault, str, type Obj } from "./shape";
 
 /** Service types, in the order the apiserver lists them. */
 export const SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
@@ -19,8 +20,72 @@ export const NODE_PORT_RANGE = { min: 30000, max: 32767 };
 /** Service names become DNS labels and env var prefixes, so they must start with a letter. */
 export const serviceName: NameRule = (name, prefix) => isDNS1035Label(prefix ? maskTrailingDash(name) : name);
 
-function isHeadless(spec: Obj): boolean {
+/** A headless service (`clusterIP: None`) gets no virtual IP: DNS answers with the pods' addresses. */
+export function isHeadless(spec: Obj): boolean {
   return spec.clusterIP === "None";
+}
+
+function typeOf(svc: Obj): string {
+  return str(obj(svc.spec)?.type) || "ClusterIP";
+}
+
+/** Every type but ExternalName has a cluster IP (or is headless). */
+export function needsClusterIP(svc: Obj): boolean {
+  return typeOf(svc) !== "ExternalName";
+}
+
+/** NodePort and LoadBalancer services open a port on every node for each service port. */
+export function needsNodePorts(svc: Obj): boolean {
+  const type = typeOf(svc);
+  return type === "NodePort" || type === "LoadBalancer";
+}
+
+/** A LoadBalancer that keeps client addresses (Local) gets a node port for its health check. */
+export function needsHealthCheckNodePort(svc: Obj): boolean {
+  const spec = obj(svc.spec) ?? {};
+  return typeOf(svc) === "LoadBalancer" && spec.externalTrafficPolicy === "Local";
+}
+
+/** The non-zero node ports of a service's ports. */
+export function nodePortsOf(svc: Obj): number[] {
+  return objs(obj(svc.spec)?.ports)
+    .map((p) => (typeof p.nodePort === "number" ? p.nodePort : 0))
+    .filter((n) => n !== 0);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * Upstream's PrepareForUpdate step: when a type change makes a field meaningless and the update
+ * left the field as it was, the field is wiped (so that `kubectl patch -p '{"spec":{"type":
+ * "ClusterIP"}}'` on a NodePort service works and releases its node ports). A LoadBalancer
+ * status no longer applies to other types either.
+ */
+export function dropTypeDependentFields(next: Obj, old: Obj): void {
+  const spec = ensureObj(next, "spec");
+  const oldSpec = obj(old.spec) ?? {};
+  if (needsClusterIP(old) && !needsClusterIP(next)) {
+    if (str(spec.clusterIP) === str(oldSpec.clusterIP) && sameJson(spec.clusterIPs, oldSpec.clusterIPs)) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+    if (sameJson(spec.ipFamilies, oldSpec.ipFamilies)) delete spec.ipFamilies;
+    if (sameJson(spec.ipFamilyPolicy, oldSpec.ipFamilyPolicy)) delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePorts(old) && !needsNodePorts(next)) {
+    const had = new Set(nodePortsOf(old));
+    if (nodePortsOf(next).every((n) => had.has(n))) for (const p of objs(spec.ports)) delete p.nodePort;
+  }
+  if (needsHealthCheckNodePort(old) && !needsHealthCheckNodePort(next) && spec.healthCheckNodePort === oldSpec.healthCheckNodePort) delete spec.healthCheckNodePort;
+  if (typeOf(old) === "LoadBalancer" && typeOf(next) !== "LoadBalancer") {
+    if (spec.allocateLoadBalancerNodePorts === oldSpec.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass === oldSpec.loadBalancerClass) delete spec.loadBalancerClass;
+  }
+  if (needsNodePorts(old) && !needsNodePorts(next) && spec.externalTrafficPolicy === oldSpec.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  const status = obj(next.status);
+  if (status && typeOf(next) !== "LoadBalancer" && status.loadBalancer !== undefined) status.loadBalancer = {};
 }
 
 /** Fills a Service's defaults in place. */
@@ -37,6 +102,10 @@ export function defaultService(svc: Obj): void {
   if (type === "NodePort" || type === "LoadBalancer") setDefault(spec, "externalTrafficPolicy", "Cluster");
   if (type === "LoadBalancer") setDefault(spec, "allocateLoadBalancerNodePorts", true);
   if (type !== "ExternalName") {
+    // clusterIP and clusterIPs[0] are one value; either may be given (v1's conversion rule).
+    const ips = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
+    if (str(spec.clusterIP) && ips.length === 0) spec.clusterIPs = [spec.clusterIP];
+    else if (!str(spec.clusterIP) && typeof ips[0] === "string" && ips[0]) spec.clusterIP = ips[0];
     setDefault(spec, "internalTrafficPolicy", "Cluster");
     // A selectorless headless service may front endpoints of any family; otherwise one family.
     const selectorless = Object.keys(obj(spec.selector) ?? {}).length === 0;
@@ -114,8 +183,35 @@ function validateTrafficPolicies(spec: Obj): StatusCause[] {
   return out;
 }
 
-/** Validates a Service create or update. */
+function validateClusterIPs(spec: Obj, type: string): StatusCause[] {
+  const out: StatusCause[] = [];
+  const clusterIP = str(spec.clusterIP);
+  const ips = arr(spec.clusterIPs).map(str);
+  if (type === "ExternalName") {
+    if (clusterIP || ips.length) out.push(forbidden("spec.clusterIPs", "may not be set for ExternalName services"));
+    return out;
+  }
+  if (clusterIP && ips.length && ips[0] !== clusterIP) out.push(invalid("spec.clusterIPs", new GoValue(goStringSlice(ips)), "first value must match `clusterIP`"));
+  ips.forEach((ip, i) => {
+    if (ip === "None" && i === 0) return;
+    if (!isIP(ip)) out.push(invalid(`spec.clusterIPs[${i}]`, ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
+  });
+  return out;
+}
+
+function validateHealthCheckNodePort(svc: Obj): StatusCause[] {
+  const hc = obj(svc.spec)?.healthCheckNodePort;
+  if (typeof hc !== "number" || hc === 0) return [];
+  if (!needsHealthCheckNodePort(svc)) return [invalid("spec.healthCheckNodePort", hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'")];
+  return isValidPortNum(hc).map((m) => invalid("spec.healthCheckNodePort", hc, m));
+}
+
+/**
+ * Validates a Service create or update. An update first drops the fields its type change made
+ * meaningless (upstream does that in PrepareForUpdate, which has no place of its own here).
+ */
 export function validateService(svc: Obj, old?: Obj): StatusCause[] {
+  if (old) dropTypeDependentFields(svc, old);
   const spec = obj(svc.spec) ?? {};
   const out: StatusCause[] = [];
   const type = str(spec.type);
@@ -130,11 +226,12 @@ export function validateService(svc: Obj, old?: Obj): StatusCause[] {
   }
   const affinity = str(spec.sessionAffinity);
   if (affinity && affinity !== "ClientIP" && affinity !== "None") out.push(notSupported("spec.sessionAffinity", affinity, ["ClientIP", "None"]));
-  const clusterIP = str(spec.clusterIP);
-  if (clusterIP && clusterIP !== "None" && !isIP(clusterIP)) out.push(invalid("spec.clusterIPs[0]", clusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
+  out.push(...validateClusterIPs(spec, type));
+  out.push(...validateHealthCheckNodePort(svc));
   out.push(...validateTrafficPolicies(spec));
   out.push(...validateLabels(spec.selector, "spec.selector"));
   if (old) {
+    const clusterIP = str(spec.clusterIP);
     const prevIP = str(obj(old.spec)?.clusterIP);
     // An update that omits clusterIP keeps the allocated one; only an explicit change is refused.
     if (prevIP && clusterIP && prevIP !== clusterIP && type !== "ExternalName") out.push(immutable("spec.clusterIPs[0]", clusterIP));
