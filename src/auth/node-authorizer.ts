@@ -9,8 +9,9 @@
  * (an administrator may still grant more explicitly), and the reason ends the 403 message.
  *
  * Differences from upstream, on purpose:
- * - Node objects: get/list/watch only of its own Node (as upstream does with field-selector
- *   authorization): a list or watch must carry fieldSelector metadata.name=<self>.
+ * - Node objects: a node may get, list and watch every Node (upstream 1.32 with field-selector
+ *   authorization allows only its own). The agent routes each other node's podCIDR to that
+ *   node's address, so it must see all of them. Writes stay limited to its own Node.
  * - Pods: get only of pods bound to it; list/watch only with fieldSelector spec.nodeName=<self>
  *   (the agent's watch) or a metadata.name of a pod bound to it. No mirror pods exist here, so
  *   a node may not create pods; deleting is limited to its own pods here already.
@@ -67,10 +68,8 @@ function authorizeNodeObject(nodeName: string, attrs: Attributes): NodeDecision 
   if (attrs.subresource) return pass();
   // Writes are narrowed to the node's own object by NodeRestriction (a create has no name yet).
   if (["create", "update", "patch"].includes(attrs.verb)) return ALLOW;
-  if (!READ.has(attrs.verb)) return pass();
-  if (attrs.name === nodeName) return ALLOW;
-  if (attrs.name === "") return pass(`node '${nodeName}' cannot read all nodes, only its own Node object`);
-  return pass(`node '${nodeName}' cannot read '${attrs.name}', only its own Node object`);
+  // Reading any Node is allowed: the pod network needs every node's podCIDR and address.
+  return READ.has(attrs.verb) ? ALLOW : pass();
 }
 
 function authorizePod(nodeName: string, attrs: Attributes, graph: NodeGraph): NodeDecision {

@@ -72,11 +72,14 @@ describe("authorizeNode (n1)", () => {
     ["POST", "/api/v1/namespaces/a/serviceaccounts/web-sa/token", "allow", ""],
     ["POST", "/api/v1/namespaces/a/serviceaccounts/default/token", "no-opinion", "no relationship found between node 'n1' and this object"],
     ["GET", "/api/v1/namespaces/a/persistentvolumeclaims/data", "allow", ""],
-    // its own Node only
+    // Nodes
     ["GET", "/api/v1/nodes/n1", "allow", ""],
     ["GET", "/api/v1/nodes?watch=true&fieldSelector=metadata.name%3Dn1", "allow", ""],
-    ["GET", "/api/v1/nodes", "no-opinion", "node 'n1' cannot read all nodes, only its own Node object"],
-    ["GET", "/api/v1/nodes/n2", "no-opinion", "node 'n1' cannot read 'n2', only its own Node object"],
+    // Every Node is readable (the pod network routes each node's podCIDR); writes stay its own.
+    ["GET", "/api/v1/nodes", "allow", ""],
+    ["GET", "/api/v1/nodes?watch=true", "allow", ""],
+    ["GET", "/api/v1/nodes/n2", "allow", ""],
+    ["DELETE", "/api/v1/nodes/n2", "no-opinion", ""],
     ["POST", "/api/v1/nodes", "allow", ""],
     ["PATCH", "/api/v1/nodes/n1/status", "allow", ""],
     ["DELETE", "/api/v1/nodes/n1", "no-opinion", ""],

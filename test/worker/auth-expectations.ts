@@ -84,11 +84,15 @@ const ROBOT: Grants = {
 /**
  * node-1, whose matrix pods are all bound to it (in both namespaces): it may get and delete them
  * and update their status; it may not list or watch pods without a spec.nodeName selector, create
- * non-mirror pods, read unrelated ConfigMaps/Secrets, or read or write other Nodes.
+ * non-mirror pods, read unrelated ConfigMaps/Secrets, or write other Nodes.
+ *
+ * One deliberate difference from v1.32: a node may get, list and watch every Node (its pod
+ * network routes each node's podCIDR to that node), where v1.32 limits it to its own.
  */
 const NODE: Grants = {
   pods: { alpha: "gd", beta: "gd" },
   "pods/status": { alpha: "up", beta: "up" },
+  nodes: { cluster: "glw" },
 };
 
 const TABLE: Record<Exclude<UserKey, "admin" | "anonymous">, Grants> = {
