@@ -108,6 +108,7 @@ export async function startAgent(cfg: AgentConfig): Promise<RunningAgent> {
   const lease = startLeaseRenewal({ client, nodeName: cfg.nodeName, clock, onError: (e) => log(`lease renewal failed: ${errText(e)}`), onRecovered: () => nodeStatus.poke() });
 
   const sandboxes = new SandboxManager({ prefix: sandboxPrefix(cfg.nodeName), dataDir, podCIDR });
+  await sandboxes.ensureBridge().catch((e) => log(`pod bridge: ${errText(e)}`));
   const resolvConf = readResolvConf();
 
   // The kube-proxy and cluster DNS roles: Services and EndpointSlices become packet-filter rules

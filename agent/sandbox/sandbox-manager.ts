@@ -157,6 +157,21 @@ export class SandboxManager {
     return [...ids].sort();
   }
 
+  /**
+   * Makes the node's bridge with its gateway address now, rather than with the first pod, so
+   * what listens on that address for pods (the node's DNS server) can bind before any pod asks.
+   * The bridge plugin adopts an existing bridge as it is.
+   */
+  async ensureBridge(): Promise<void> {
+    const gateway = `${this.gateway}/${this.subnet.prefixLength}`;
+    if (!(await pathExists(`/sys/class/net/${this.bridgeName}`))) {
+      await runChecked(this.runner, "ip", ["link", "add", this.bridgeName, "type", "bridge"]);
+    }
+    const addrs = await runChecked(this.runner, "ip", ["-o", "-4", "addr", "show", "dev", this.bridgeName]);
+    if (!addrs.stdout.includes(` ${gateway} `)) await runChecked(this.runner, "ip", ["addr", "add", gateway, "dev", this.bridgeName]);
+    await runChecked(this.runner, "ip", ["link", "set", this.bridgeName, "up"]);
+  }
+
   /** Removes every sandbox of this prefix, any rules its network leaked, then the bridge and IPAM data. */
   async removeAll(): Promise<void> {
     const failures: unknown[] = [];

@@ -155,6 +155,14 @@ describe("pod sandboxes on a real host", () => {
     if (failures.length > 0) throw new AggregateError(failures, "cleaning up the test sandboxes failed");
   });
 
+  it("makes the bridge with its gateway address before any pod (twice is harmless), and sandboxes then join it", async () => {
+    await sandboxes.ensureBridge();
+    await sandboxes.ensureBridge();
+    const addrs = await sh("ip", "-4", "-o", "addr", "show", "dev", BRIDGE);
+    expect(addrs.match(/ 10\.244\.250\.1\/24 /g)).toHaveLength(1);
+    expect(await sh("ip", "link", "show", BRIDGE)).toMatch(/<[^>]*\bUP\b[^>]*>/);
+  });
+
   it("gives a new sandbox eth0 with an address in the podCIDR, lo up and the bridge as gateway", async () => {
     a = await sandboxes.ensure(podSpec("pod-a", { portMappings: [{ hostPort: HOST_PORT, containerPort: 8080, protocol: "tcp" }] }));
     const ns = netnsName(PREFIX, "pod-a");
