@@ -72,6 +72,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       ADMIN_TOKEN_SHA256: admin.sha256,
       SIGNING_KEY: signingKey,
       NODE_MONITOR_GRACE_SECONDS: process.env.FLOTILLA_NODE_MONITOR_GRACE_SECONDS ?? "40",
+      ...(process.env.FLOTILLA_SERVICE_CIDR ? { SERVICE_CIDR: process.env.FLOTILLA_SERVICE_CIDR } : {}),
       ...opts.bindings,
     },
     host,

@@ -6,13 +6,18 @@ import type { ObjectStore } from "./objects";
 /** The namespaces every cluster has. */
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-/** The first address of the service CIDR, where the `kubernetes` Service lives. */
+/** The first address of the default service CIDR, where the `kubernetes` Service lives. */
 export const KUBERNETES_SERVICE_IP = "10.96.0.1";
+
+export interface BootstrapOptions {
+  /** The first address of the configured service CIDR. */
+  kubernetesServiceIP?: string;
+}
 
 const AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate";
 
 /** Entries of `wanted` that `have` lacks, compared as JSON. */
-function missing<T>(have: T[] | undefined, wanted: T[] | undefined): T[] {
+function missing<T>(have: T[] | null | undefined, wanted: T[] | null | undefined): T[] {
   const present = new Set((have ?? []).map((x) => JSON.stringify(x)));
   return (wanted ?? []).filter((x) => !present.has(JSON.stringify(x)));
 }
@@ -44,7 +49,8 @@ function bootstrapPolicy(store: ObjectStore): void {
 }
 
 /** Creates what a fresh cluster starts with; idempotent. */
-export function bootstrapCluster(store: ObjectStore): void {
+export function bootstrapCluster(store: ObjectStore, opts: BootstrapOptions = {}): void {
+  const serviceIP = opts.kubernetesServiceIP ?? KUBERNETES_SERVICE_IP;
   bootstrapPolicy(store);
   const nsType = findResource("", "v1", "namespaces")!;
   for (const name of SYSTEM_NAMESPACES) {
@@ -70,8 +76,8 @@ export function bootstrapCluster(store: ObjectStore): void {
         metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
         spec: {
           type: "ClusterIP",
-          clusterIP: KUBERNETES_SERVICE_IP,
-          clusterIPs: [KUBERNETES_SERVICE_IP],
+          clusterIP: serviceIP,
+          clusterIPs: [serviceIP],
           ipFamilies: ["IPv4"],
           ipFamilyPolicy: "SingleStack",
           internalTrafficPolicy: "Cluster",

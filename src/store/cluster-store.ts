@@ -29,6 +29,7 @@ import { ObjectStore, resolveRef, type DeleteOptions, type DeleteResult, type Li
 import { RevisionLog, type CompactionPolicy } from "./revision-log";
 import { migrate } from "./schema";
 import { ServiceAllocator } from "./service-alloc";
+import { firstServiceIP } from "./service-alloc-range";
 import { sqlOf } from "./sql";
 import { openWatch, type WatchRequest } from "./watch";
 import { WatchHub } from "./watch-hub";
@@ -100,7 +101,7 @@ export class ClusterStore extends DurableObject<Env> {
         serviceLoadBalancerController(view),
       ]);
       this.serviceAllocator.adoptExisting(this.store);
-      bootstrapCluster(this.store);
+      bootstrapCluster(this.store, { kubernetesServiceIP: firstServiceIP(this.serviceAllocator.cidr) });
       this.armedAt = await ctx.storage.getAlarm();
       await this.arm();
     });

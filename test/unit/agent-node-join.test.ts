@@ -190,7 +190,7 @@ describe("joinCluster after a restart", () => {
 });
 
 describe("the local control plane's serving certificate", () => {
-  const certs = (text: string) => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  const certs = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
 
   it("holds the leaf and then the CA, and a folder from before is brought up to date", () => {
     const dir = join(dataRoot, "pki-migration");
