@@ -152,7 +152,11 @@ export class PodManager {
       this.dirty.add(uid);
       return;
     }
-    const run = this.runSyncs(uid).finally(() => this.running.delete(uid));
+    // Started a turn later, so the entry exists before the sync runs: an event the sync itself
+    // triggers (a task exit while killing) then marks the pod dirty instead of starting a second sync.
+    const run = Promise.resolve()
+      .then(() => this.runSyncs(uid))
+      .finally(() => this.running.delete(uid));
     this.running.set(uid, run);
   }
 

@@ -89,7 +89,15 @@ export class RelaySession {
     for (const s of [...this.streams.values()]) {
       this.forget(s.id);
       if (!s.accepted) s.settle({ ok: false, code: 503, message });
-      else s.controller?.error(new Error(message));
+      else {
+        // Ended, not errored: an errored body surfaces in workerd as an uncaught rejection of the
+        // response pipe, and the client sees a cut stream either way.
+        try {
+          s.controller?.close();
+        } catch {
+          // already closed or errored
+        }
+      }
     }
   }
 
