@@ -58,7 +58,6 @@ export class PodWorker {
   private sandbox?: { info: SandboxInfo; at: number };
   private volumes?: { prepared: PreparedVolumes; at: number };
   private lastSentKey?: string;
-  private pod?: Pod;
   gone = false;
 
   constructor(
@@ -137,7 +136,6 @@ export class PodWorker {
       await this.teardown();
       return false;
     }
-    this.pod = pod;
     if (pod.metadata?.deletionTimestamp) {
       await this.terminate(pod);
       return false;
