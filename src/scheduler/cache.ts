@@ -4,7 +4,8 @@
  * scheduling attempt never lists the store. Pods bound to a node the cache does not know yet
  * wait in a NodeInfo without a node object until the node appears.
  */
-import { newPodInfo, NodeInfo, type ImageState, type PodInfo } from "./framework";
+import { newPodInfo, type PodInfo } from "./framework";
+import { NodeInfo, type ImageState } from "./node-info";
 
 type Obj = Record<string, any>;
 
@@ -24,6 +25,8 @@ export class SchedulerCache {
   private readonly podNodes = new Map<string, string>();
   /** Pod key → what the accounting depends on, to skip re-accounting status-only updates. */
   private readonly podPrints = new Map<string, string>();
+  /** Pod key → the resourceVersion last accounted (the same version is the same object). */
+  private readonly podVersions = new Map<string, string>();
   /** Image name → how many nodes hold it. */
   private readonly imageNodes = new Map<string, number>();
   private list: NodeInfo[] | undefined;
@@ -88,11 +91,17 @@ export class SchedulerCache {
       this.removePod(key);
       return;
     }
+    const version: string | undefined = pod.metadata?.resourceVersion;
+    if (version !== undefined && this.podVersions.get(key) === version) return;
     const print = JSON.stringify([pod.spec, pod.metadata?.labels, pod.metadata?.deletionTimestamp ?? null]);
-    if (this.podPrints.get(key) === print && this.podNodes.get(key) === pod.spec.nodeName) return;
+    if (this.podPrints.get(key) === print && this.podNodes.get(key) === pod.spec.nodeName) {
+      if (version !== undefined) this.podVersions.set(key, version);
+      return;
+    }
     this.removePod(key);
     this.addPodInfo(newPodInfo(pod));
     this.podPrints.set(key, print);
+    if (version !== undefined) this.podVersions.set(key, version);
   }
 
   addPodInfo(p: PodInfo): void {
@@ -111,6 +120,7 @@ export class SchedulerCache {
     if (nodeName === undefined) return;
     this.podNodes.delete(key);
     this.podPrints.delete(key);
+    this.podVersions.delete(key);
     const ni = this.nodes.get(nodeName);
     if (!ni) return;
     ni.removePod(key);
@@ -121,6 +131,7 @@ export class SchedulerCache {
     this.nodes.clear();
     this.podNodes.clear();
     this.podPrints.clear();
+    this.podVersions.clear();
     this.imageNodes.clear();
     this.list = undefined;
   }

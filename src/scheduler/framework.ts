@@ -1,11 +1,16 @@
 /**
  * The scheduling framework's shared types (upstream pkg/scheduler/framework): plugin statuses,
- * the per-pod precomputed PodInfo, the per-node aggregate NodeInfo, the per-cycle state and the
- * plugin interfaces. Plugins receive a PodInfo (the pod object plus what every plugin would
- * otherwise re-derive from it: requests, host ports, parsed affinity terms).
+ * the per-pod precomputed PodInfo, the per-cycle state and the plugin interfaces (the per-node
+ * aggregate NodeInfo is in node-info.ts). Plugins receive a PodInfo (the pod object plus what
+ * every plugin would otherwise re-derive from it: requests, host ports, parsed affinity terms).
  */
 import { parseQuantity } from "../lib/quantity";
 import { labelSelectorFromObject, type LabelSelector } from "../lib/selectors";
+import type { NodeInfo } from "./node-info";
+import { selectorKey } from "./pod-counter";
+
+// NodeInfo lives in its own module; plugins reach its type through this one.
+export type { ImageState, NodeInfo, TermCount, TermKind } from "./node-info";
 
 type Obj = Record<string, any>;
 
@@ -89,7 +94,8 @@ function addList(r: Resource, list: Obj | undefined): void {
   }
 }
 
-function addTo(into: Resource, r: Resource): void {
+/** Adds `r` into `into`. */
+export function addResource(into: Resource, r: Resource): void {
   into.milliCPU += r.milliCPU;
   into.memory += r.memory;
   into.ephemeralStorage += r.ephemeralStorage;
@@ -97,7 +103,8 @@ function addTo(into: Resource, r: Resource): void {
   for (const [k, v] of r.scalar) into.scalar.set(k, (into.scalar.get(k) ?? 0) + v);
 }
 
-function subtractFrom(into: Resource, r: Resource): void {
+/** Takes `r` out of `into`. */
+export function subtractResource(into: Resource, r: Resource): void {
   into.milliCPU -= r.milliCPU;
   into.memory -= r.memory;
   into.ephemeralStorage -= r.ephemeralStorage;
@@ -145,24 +152,24 @@ function isSidecar(c: Obj): boolean {
 export function podRequests(pod: Obj, nonZero = false): Resource {
   const spec = pod.spec ?? {};
   const reqs = emptyResource();
-  for (const c of spec.containers ?? []) addTo(reqs, containerRequests(c, nonZero));
+  for (const c of spec.containers ?? []) addResource(reqs, containerRequests(c, nonZero));
   const sidecars = emptyResource();
   const initMax = emptyResource();
   for (const c of spec.initContainers ?? []) {
     const cr = containerRequests(c, nonZero);
     let atInit: Resource;
     if (isSidecar(c)) {
-      addTo(reqs, cr);
-      addTo(sidecars, cr);
+      addResource(reqs, cr);
+      addResource(sidecars, cr);
       atInit = sidecars;
     } else {
       atInit = cloneResource(cr);
-      addTo(atInit, sidecars);
+      addResource(atInit, sidecars);
     }
     maxInto(initMax, atInit);
   }
   maxInto(reqs, initMax);
-  if (spec.overhead) addTo(reqs, resourceFromList(spec.overhead));
+  if (spec.overhead) addResource(reqs, resourceFromList(spec.overhead));
   reqs.allowedPodNumber = 0;
   return reqs;
 }
@@ -190,6 +197,10 @@ export function hostPortsOf(pod: Obj): HostPort[] {
   return out;
 }
 
+export function portKey(hp: HostPort): string {
+  return `${hp.ip}/${hp.protocol}/${hp.port}`;
+}
+
 // ----- pod affinity terms -----
 
 /** A parsed PodAffinityTerm. */
@@ -200,6 +211,11 @@ export interface AffinityTerm {
   readonly namespaces: ReadonlySet<string>;
   /** Set when the term has a namespaceSelector. */
   readonly namespaceSelector?: LabelSelector;
+  /**
+   * Tells terms apart by which pods they select (namespaces and selectors; not topologyKey).
+   * Equal keys are one string, so a map keyed by them compares pointers, not characters.
+   */
+  readonly matchKey: string;
 }
 
 export interface WeightedAffinityTerm extends AffinityTerm {
@@ -231,6 +247,18 @@ function termSelector(term: Obj, podLabels: Record<string, string>): LabelSelect
   return selectorOrNothing({ ...sel, matchExpressions: [...(sel.matchExpressions ?? []), ...extra] });
 }
 
+const internedKeys = new Map<string, string>();
+/** Past this many distinct term keys the table starts over (only sharing is lost). */
+const MAX_INTERNED = 10_000;
+
+function interned(key: string): string {
+  const found = internedKeys.get(key);
+  if (found !== undefined) return found;
+  if (internedKeys.size >= MAX_INTERNED) internedKeys.clear();
+  internedKeys.set(key, key);
+  return key;
+}
+
 export function parseAffinityTerm(term: Obj, pod: Obj): AffinityTerm {
   const labels = pod.metadata?.labels ?? {};
   const ns = new Set<string>(term.namespaces ?? []);
@@ -238,9 +266,11 @@ export function parseAffinityTerm(term: Obj, pod: Obj): AffinityTerm {
     topologyKey: term.topologyKey ?? "",
     selector: termSelector(term, labels),
     namespaces: ns,
+    matchKey: "",
   };
   if (term.namespaceSelector) out.namespaceSelector = selectorOrNothing(term.namespaceSelector);
   else if (ns.size === 0) ns.add(pod.metadata?.namespace ?? "");
+  out.matchKey = interned(JSON.stringify([[...ns].sort(), out.namespaceSelector ? selectorKey(out.namespaceSelector) : null, selectorKey(out.selector)]));
   return out;
 }
 
@@ -305,106 +335,6 @@ export function hasAffinity(p: PodInfo): boolean {
   return p.requiredAffinity.length + p.requiredAntiAffinity.length + p.preferredAffinity.length + p.preferredAntiAffinity.length > 0;
 }
 
-// ----- NodeInfo -----
-
-/** An image on a node, with how many nodes of the cluster have it (for ImageLocality). */
-export interface ImageState {
-  size: number;
-  numNodes: number;
-}
-
-let generation = 0;
-
-/** A node and the pods bound to it, with the sums the filters and scores need. */
-export class NodeInfo {
-  node: Obj | undefined;
-  name: string;
-  labels: Record<string, string> = {};
-  taints: Obj[] = [];
-  readonly pods: PodInfo[] = [];
-  readonly podsWithAffinity: PodInfo[] = [];
-  readonly podsWithRequiredAntiAffinity: PodInfo[] = [];
-  readonly requested: Resource = emptyResource();
-  readonly nonZeroRequested: Resource = emptyResource();
-  allocatable: Resource = emptyResource();
-  /** "ip/protocol/port" of the host ports in use. */
-  readonly usedPorts = new Map<string, number>();
-  /** Image name → state; numNodes is filled in by the cache that owns every NodeInfo. */
-  imageStates = new Map<string, ImageState>();
-  generation = ++generation;
-
-  constructor(node?: Obj, name?: string) {
-    this.name = name ?? node?.metadata?.name ?? "";
-    if (node) this.setNode(node);
-  }
-
-  setNode(node: Obj): void {
-    this.node = node;
-    this.name = node.metadata?.name ?? this.name;
-    this.labels = node.metadata?.labels ?? {};
-    this.taints = node.spec?.taints ?? [];
-    this.allocatable = resourceFromList(node.status?.allocatable);
-    const images = new Map<string, ImageState>();
-    for (const img of node.status?.images ?? []) {
-      for (const n of img.names ?? []) images.set(n, { size: Number(img.sizeBytes ?? 0), numNodes: 1 });
-    }
-    this.imageStates = images;
-    this.generation = ++generation;
-  }
-
-  addPod(p: PodInfo): void {
-    this.pods.push(p);
-    if (hasAffinity(p)) this.podsWithAffinity.push(p);
-    if (p.requiredAntiAffinity.length) this.podsWithRequiredAntiAffinity.push(p);
-    this.account(p, 1);
-  }
-
-  /** Removes the pod with this key; returns whether it was there. */
-  removePod(key: string): boolean {
-    const i = this.pods.findIndex((p) => p.key === key);
-    if (i < 0) return false;
-    const [p] = this.pods.splice(i, 1);
-    for (const list of [this.podsWithAffinity, this.podsWithRequiredAntiAffinity]) {
-      const j = list.findIndex((q) => q.key === key);
-      if (j >= 0) list.splice(j, 1);
-    }
-    this.account(p, -1);
-    return true;
-  }
-
-  private account(p: PodInfo, sign: 1 | -1): void {
-    if (sign > 0) {
-      addTo(this.requested, p.requests);
-      addTo(this.nonZeroRequested, p.nonZeroRequests);
-    } else {
-      subtractFrom(this.requested, p.requests);
-      subtractFrom(this.nonZeroRequested, p.nonZeroRequests);
-    }
-    for (const hp of p.hostPorts) {
-      const k = portKey(hp);
-      const n = (this.usedPorts.get(k) ?? 0) + sign;
-      if (n > 0) this.usedPorts.set(k, n);
-      else this.usedPorts.delete(k);
-    }
-    this.generation = ++generation;
-  }
-
-  /** A copy whose pod list and sums can be changed without touching this one. */
-  clone(): NodeInfo {
-    const c = new NodeInfo(undefined, this.name);
-    c.node = this.node;
-    c.labels = this.labels;
-    c.taints = this.taints;
-    c.allocatable = this.allocatable;
-    c.imageStates = this.imageStates;
-    for (const p of this.pods) c.addPod(p);
-    return c;
-  }
-}
-
-export function portKey(hp: HostPort): string {
-  return `${hp.ip}/${hp.protocol}/${hp.port}`;
-}
 
 // ----- cycle state and plugins -----
 

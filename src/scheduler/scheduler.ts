@@ -213,16 +213,26 @@ export function schedulePod(pod: Obj, nodeInfos: readonly NodeInfo[], opts: Sche
   const start = opts.cursor && nodes.length ? opts.cursor.next % nodes.length : 0;
   const filters = activeFilters(profile, state);
   let processed = 0;
+  // The rejections matter only when nothing fits: kept in arrays, made a map only then.
+  const rejectedNodes: NodeInfo[] = [];
+  const rejections: Status[] = [];
   for (let i = 0; i < nodes.length && feasible.length < want; i++) {
     const ni = nodes[(start + i) % nodes.length];
     processed++;
     const s = runFilters(filters, state, podInfo, ni);
     if (s === null) feasible.push(ni);
-    else statuses.set(ni.name, isRejected(s) ? s : status(Code.Error, s.plugin, ...s.reasons));
+    else {
+      rejectedNodes.push(ni);
+      rejections.push(s);
+    }
   }
   if (opts.cursor && nodes.length) opts.cursor.next = (start + processed) % nodes.length;
 
   if (!feasible.length) {
+    rejectedNodes.forEach((ni, i) => {
+      const s = rejections[i];
+      statuses.set(ni.name, isRejected(s) ? s : status(Code.Error, s.plugin, ...s.reasons));
+    });
     if (absent) {
       for (const n of allNodes) if (!statuses.has(n.name)) statuses.set(n.name, absent);
     }

@@ -22,8 +22,10 @@ function setup(nodes: Obj[] = [], bound: Obj[] = []) {
   for (const p of bound) view.seed(POD, p);
   const events: Recorded[] = [];
   const ctrl = schedulerController(view, { random: () => 0, recordEvent: (obj, type, reason, message) => events.push({ name: obj.metadata.name, type, reason, message }) });
-  const driver = new Driver(view, [ctrl]);
-  return { view, ctrl, driver, events };
+  // The keys the controller named for each change, as the driver enqueued them.
+  const keys: string[][] = [];
+  const driver = new Driver(view, [{ name: ctrl.name, reconcile: (k: string) => ctrl.reconcile(k), keysFor: (c) => (keys.push(ctrl.keysFor(c)), keys[keys.length - 1]) }]);
+  return { view, ctrl, driver, events, keys };
 }
 
 function condition(view: FakeView, name: string): Obj | undefined {
@@ -75,19 +77,34 @@ describe("scheduler controller", () => {
   });
 
   it("a node change that may help (labels, taints, cordon) wakes waiting pods; others do not", () => {
-    const { view, driver, ctrl } = setup([node("n1", { taints: [{ key: "k", effect: "NoSchedule" }] })]);
+    const { view, driver, ctrl, keys } = setup([node("n1", { taints: [{ key: "k", effect: "NoSchedule" }] })]);
     view.create(POD, pod("p"));
     driver.runUntilIdle();
     expect(ctrl.unschedulable!.has("default/p")).toBe(true);
-    const keys: string[][] = [];
-    const spy = new Driver(view, [{ name: "spy", reconcile: () => {}, keysFor: (c) => (keys.push(ctrl.keysFor(c)), []) }]);
     view.userUpdateStatus(NODE, "", "n1", (n) => (n.status.conditions = [{ type: "Ready", status: "True" }]));
     expect(keys.pop()).toEqual([]);
     view.userUpdate(NODE, "", "n1", (n) => delete n.spec.taints);
     expect(keys.pop()).toEqual(["default/p"]);
-    spy.runUntilIdle();
     driver.runUntilIdle();
     expect(view.get(POD, "default", "p")!.spec.nodeName).toBe("n1");
+  });
+
+  it("a burst of helpful changes queues each waiting pod once; one that fails again waits for the next change", () => {
+    const { view, driver, ctrl, keys } = setup([node("n1", { cpu: "1" }), node("n2", { cpu: "1" })], [pod("b1", { nodeName: "n1", requests: { cpu: "1" } }), pod("b2", { nodeName: "n2", requests: { cpu: "1" } })]);
+    view.create(POD, pod("big", { requests: { cpu: "2" } }));
+    view.create(POD, pod("small", { requests: { cpu: "1" } }));
+    driver.runUntilIdle();
+    expect([...ctrl.unschedulable!].sort()).toEqual(["default/big", "default/small"]);
+    keys.length = 0;
+    view.userDelete(POD, "default", "b1");
+    view.userDelete(POD, "default", "b2");
+    expect(keys).toEqual([["default/big", "default/small"], []]);
+    driver.runUntilIdle();
+    expect(view.get(POD, "default", "small")!.spec.nodeName).toBeDefined();
+    expect([...ctrl.unschedulable!]).toEqual(["default/big"]);
+    keys.length = 0;
+    view.userUpdate(NODE, "", "n1", (n) => (n.metadata.labels.more = "room"));
+    expect(keys).toEqual([["default/big"]]);
   });
 
   it("a bound pod going away makes room for a waiting one", () => {

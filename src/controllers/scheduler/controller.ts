@@ -6,7 +6,6 @@
  * in a cache kept current from the change feed, built once from the store when first needed.
  */
 import { StatusError } from "../../api/status";
-import { labelSelectorFromObject, type LabelSelector } from "../../lib/selectors";
 import { findResource, type ResourceType } from "../../resources/registry";
 import { buildCache, occupiesNode, podKey, SchedulerCache } from "../../scheduler/cache";
 import type { PluginEnv } from "../../scheduler/framework";
@@ -15,6 +14,7 @@ import { schedulePod } from "../../scheduler/scheduler";
 import { splitKey, type Change, type Controller } from "../controller";
 import type { ReconcileResult } from "../runtime";
 import type { ClusterView } from "../view";
+import { spreadSelectors } from "./spread-selectors";
 
 type Obj = Record<string, any>;
 
@@ -47,10 +47,6 @@ export interface SchedulerController extends Controller {
 const POD = findResource("", "v1", "pods")!;
 const NODE = findResource("", "v1", "nodes")!;
 const NAMESPACE = findResource("", "v1", "namespaces");
-const SERVICE = findResource("", "v1", "services");
-const RS = findResource("apps", "v1", "replicasets");
-const RC = findResource("", "v1", "replicationcontrollers");
-const STS = findResource("apps", "v1", "statefulsets");
 
 function isPod(rt: ResourceType): boolean {
   return rt.group === "" && rt.resource === "pods";
@@ -126,6 +122,8 @@ export function schedulerController(view: ClusterView, opts: SchedulerController
   const cursor = { next: 0 };
   let cache: SchedulerCache | undefined;
   let unschedulable: Set<string> | undefined;
+  /** The unschedulable pods that no helpful change has queued again yet. */
+  let parked: Set<string> | undefined;
 
   function listCache(): SchedulerCache {
     return buildCache(view.list(NODE, undefined), view.list(POD, undefined));
@@ -144,65 +142,46 @@ export function schedulerController(view: ClusterView, opts: SchedulerController
       const c = podScheduledCondition(p);
       if (c?.status === "False" && c.reason === "Unschedulable") unschedulable.add(podKey(p));
     }
+    parked = new Set(unschedulable);
     return unschedulable;
   }
 
+  /**
+   * The waiting pods not queued since they last failed, and forgets them: they are queued now.
+   * A burst of helpful changes (a drain, a namespace going away) queues each pod once, not once
+   * per change; a pod that fails again is parked again.
+   */
   function wakeUnschedulable(): string[] {
-    return [...ensureUnschedulable()];
+    ensureUnschedulable();
+    if (!parked!.size) return [];
+    const keys = [...parked!];
+    parked!.clear();
+    return keys;
   }
 
-  function defaultSpreadSelector(pod: Obj): LabelSelector | undefined {
-    const ns: string = pod.metadata?.namespace ?? "";
-    const labels: Record<string, string> = pod.metadata?.labels ?? {};
-    const matchLabels: Record<string, string> = {};
-    const matchExpressions: Obj[] = [];
-    if (SERVICE) {
-      for (const svc of view.list(SERVICE, ns)) {
-        const sel: Record<string, string> | undefined = svc.spec?.selector;
-        if (!sel || !Object.keys(sel).length) continue;
-        if (Object.entries(sel).every(([k, v]) => labels[k] === v)) Object.assign(matchLabels, sel);
-      }
-    }
-    const owner = (pod.metadata?.ownerReferences ?? []).find((r: Obj) => r.controller === true);
-    if (owner) {
-      if (owner.kind === "ReplicationController" && owner.apiVersion === "v1" && RC) {
-        const rc = view.get(RC, ns, owner.name);
-        if (rc?.spec?.selector) Object.assign(matchLabels, rc.spec.selector);
-      } else if ((owner.kind === "ReplicaSet" && RS) || (owner.kind === "StatefulSet" && STS)) {
-        if (owner.apiVersion === "apps/v1") {
-          const obj = view.get(owner.kind === "ReplicaSet" ? RS! : STS!, ns, owner.name);
-          const sel: Obj | undefined = obj?.spec?.selector;
-          if (sel) {
-            for (const [k, v] of Object.entries(sel.matchLabels ?? {})) matchExpressions.push({ key: k, operator: "In", values: [v] });
-            matchExpressions.push(...(sel.matchExpressions ?? []));
-          }
-        }
-      }
-    }
-    if (!Object.keys(matchLabels).length && !matchExpressions.length) return undefined;
-    try {
-      return labelSelectorFromObject({ matchLabels, matchExpressions });
-    } catch {
-      return undefined;
-    }
+  function forgetWaiting(key: string): void {
+    unschedulable?.delete(key);
+    parked?.delete(key);
   }
+
+  const spread = spreadSelectors(view);
 
   const env: PluginEnv = {
     namespaceLabels: (ns) => (NAMESPACE ? view.get(NAMESPACE, "", ns)?.metadata?.labels : undefined),
-    defaultSpreadSelector,
+    defaultSpreadSelector: (pod) => spread.selectorFor(pod),
   };
 
   function podKeys(change: Change): string[] {
     const pod = change.obj;
     const key = podKey(pod);
     if (change.deleted) {
-      unschedulable?.delete(key);
+      forgetWaiting(key);
       const wasAccounted = cache?.nodeOf(key) !== undefined || Boolean(pod.spec?.nodeName);
       cache?.removePod(key);
       return wasAccounted ? wakeUnschedulable() : [];
     }
     if (pod.spec?.nodeName) {
-      unschedulable?.delete(key);
+      forgetWaiting(key);
       const before = cache?.nodeOf(key);
       cache?.addOrUpdatePod(pod);
       // A pod that finished frees its node's room.
@@ -211,7 +190,7 @@ export function schedulerController(view: ClusterView, opts: SchedulerController
     }
     cache?.removePod(key);
     if (!isPendingForUs(pod, names)) {
-      unschedulable?.delete(key);
+      forgetWaiting(key);
       return [];
     }
     // Status-only writes (our own condition updates among them) cannot make a pod fit.
@@ -231,17 +210,19 @@ export function schedulerController(view: ClusterView, opts: SchedulerController
 
   function bind(pod: Obj, nodeName: string): void {
     const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: view.timestamp() };
-    const next = withCondition(structuredClone(pod), cond);
+    // `pod` is the view's fresh copy and withCondition copies what it changes: no clone needed.
+    const next = withCondition(pod, cond);
     next.spec = { ...next.spec, nodeName };
     // One CAS write on the resourceVersion we read: a concurrent change makes it a 409 and a retry.
     const stored = view.bind(POD, next);
     ensureCache().addOrUpdatePod(stored);
-    unschedulable?.delete(podKey(pod));
+    forgetWaiting(podKey(pod));
     record(stored, "Normal", "Scheduled", `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`);
   }
 
   function markUnschedulable(pod: Obj, message: string): void {
     ensureUnschedulable().add(podKey(pod));
+    parked!.add(podKey(pod));
     const cond = { type: "PodScheduled", status: "False", lastProbeTime: null, lastTransitionTime: view.timestamp(), reason: "Unschedulable", message };
     if (!sameCondition(podScheduledCondition(pod), cond)) {
       view.updateStatus(POD, withCondition(pod, cond));
@@ -253,7 +234,7 @@ export function schedulerController(view: ClusterView, opts: SchedulerController
     const { namespace, name } = splitKey(key);
     const pod = view.get(POD, namespace, name);
     if (!pod || !isPendingForUs(pod, names)) {
-      unschedulable?.delete(key);
+      forgetWaiting(key);
       return;
     }
     if (isGated(pod)) return;
@@ -280,6 +261,7 @@ export function schedulerController(view: ClusterView, opts: SchedulerController
       return unschedulable;
     },
     keysFor(change: Change): string[] {
+      spread.observe(change);
       if (isPod(change.rt)) return podKeys(change);
       if (isNode(change.rt)) return nodeKeys(change);
       return [];

@@ -3,7 +3,8 @@
  * anti-affinity of pods already bound, evaluated per topology domain (topologyKey's value);
  * preferred terms (both ways) as a score.
  */
-import { Code, MAX_NODE_SCORE, SKIP, status, termMatches, type AffinityTerm, type CycleState, type FilterPlugin, type NamespaceLabels, type NodeInfo, type PodInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin, type Status, type WeightedAffinityTerm } from "../framework";
+import { Code, MAX_NODE_SCORE, SKIP, status, termMatches, type AffinityTerm, type CycleState, type FilterPlugin, type NamespaceLabels, type NodeInfo, type PodInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin, type Status } from "../framework";
+import { podCounter, transientCounter, type PodCounter } from "../pod-counter";
 
 export const name = "InterPodAffinity";
 export const WEIGHT = 2;
@@ -36,31 +37,62 @@ function matchesAll(terms: readonly AffinityTerm[], p: PodInfo, ns?: NamespaceLa
   return terms.every((t) => termMatches(t, p, ns));
 }
 
-/** Builds the per-domain counts the filter reads. */
+/** Whether a term's answer depends on the pod alone (a namespaceSelector reads namespace labels). */
+function keepable(t: AffinityTerm): boolean {
+  return !t.namespaceSelector || t.namespaceSelector.empty;
+}
+
+/** The counter of pods matching every one of `terms` (bound pods' side of the incoming pod's terms). */
+export function termsCounter(terms: readonly AffinityTerm[], ns?: NamespaceLabels): PodCounter {
+  const key = `${name}\u0000${terms.map((t) => t.matchKey).join("\u0000")}`;
+  // A kept counter outlives this cycle: it must not hold on to the namespace lookup (nor need it).
+  if (terms.every(keepable)) return podCounter(key, (p) => matchesAll(terms, p));
+  return transientCounter(key, (p) => matchesAll(terms, p, ns));
+}
+
+/** Whether a term carried by bound pods selects `pod`, answered once per distinct term. */
+function selectsPod(pod: PodInfo, ns?: NamespaceLabels): (t: AffinityTerm) => boolean {
+  const memo = new Map<string, boolean>();
+  return (t) => {
+    let yes = memo.get(t.matchKey);
+    if (yes === undefined) memo.set(t.matchKey, (yes = termMatches(t, pod, ns)));
+    return yes;
+  };
+}
+
+/**
+ * Builds the per-domain counts the filter reads, from the terms each node's pods carry and the
+ * kept counts of pods matching the incoming pod's terms: O(nodes), not O(pods).
+ */
 export function computePreFilterState(pod: PodInfo, nodes: readonly NodeInfo[], ns?: NamespaceLabels): PreFilterState {
   const st: PreFilterState = { existingAntiAffinityCounts: new Map(), affinityCounts: new Map(), antiAffinityCounts: new Map() };
-  const hasRequired = pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0;
+  const selects = selectsPod(pod, ns);
+  const affinity = pod.requiredAffinity.length ? termsCounter(pod.requiredAffinity, ns) : undefined;
+  const anti = pod.requiredAntiAffinity.map((t) => termsCounter([t], ns));
   for (const ni of nodes) {
     if (!ni.node) continue;
-    for (const existing of ni.podsWithRequiredAntiAffinity) {
-      for (const t of existing.requiredAntiAffinity) {
-        const v = ni.labels[t.topologyKey];
-        if (v !== undefined && termMatches(t, pod, ns)) bump(st.existingAntiAffinityCounts, pair(t.topologyKey, v), 1);
+    if (ni.podsWithRequiredAntiAffinity.length) {
+      for (const tc of ni.affinityTerms.values()) {
+        if (tc.kind !== "requiredAntiAffinity") continue;
+        const v = ni.labels[tc.term.topologyKey];
+        if (v !== undefined && selects(tc.term)) bump(st.existingAntiAffinityCounts, pair(tc.term.topologyKey, v), tc.count);
       }
     }
-    if (!hasRequired) continue;
-    for (const existing of ni.pods) {
-      if (pod.requiredAffinity.length && matchesAll(pod.requiredAffinity, existing, ns)) {
+    if (affinity) {
+      const n = ni.countMatching(affinity);
+      if (n > 0) {
         for (const t of pod.requiredAffinity) {
           const v = ni.labels[t.topologyKey];
-          if (v !== undefined) bump(st.affinityCounts, pair(t.topologyKey, v), 1);
+          if (v !== undefined) bump(st.affinityCounts, pair(t.topologyKey, v), n);
         }
       }
-      for (const t of pod.requiredAntiAffinity) {
-        const v = ni.labels[t.topologyKey];
-        if (v !== undefined && termMatches(t, existing, ns)) bump(st.antiAffinityCounts, pair(t.topologyKey, v), 1);
-      }
     }
+    pod.requiredAntiAffinity.forEach((t, i) => {
+      const v = ni.labels[t.topologyKey];
+      if (v === undefined) return;
+      const n = ni.countMatching(anti[i]);
+      if (n > 0) bump(st.antiAffinityCounts, pair(t.topologyKey, v), n);
+    });
   }
   return st;
 }
@@ -95,6 +127,10 @@ export function satisfiesPodAffinity(pod: PodInfo, st: PreFilterState, ni: NodeI
 
 const PRE_FILTER = `${name}/preFilter`;
 const PRE_SCORE = `${name}/preScore`;
+// Shared by every node they reject (statuses are never changed once made).
+const AFFINITY_UNMET = Object.freeze(status(Code.UnschedulableAndUnresolvable, name, ERR_REASON_AFFINITY));
+const ANTI_AFFINITY_UNMET = Object.freeze(status(Code.Unschedulable, name, ERR_REASON_ANTI_AFFINITY));
+const EXISTING_ANTI_AFFINITY_UNMET = Object.freeze(status(Code.Unschedulable, name, ERR_REASON_EXISTING_ANTI_AFFINITY));
 
 export function preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): null | typeof SKIP {
   const anyExistingAnti = nodes.some((n) => n.podsWithRequiredAntiAffinity.length > 0);
@@ -106,9 +142,9 @@ export function preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeI
 export function filter(state: CycleState, pod: PodInfo, ni: NodeInfo): Status | null {
   const st = state.read<PreFilterState>(PRE_FILTER);
   if (!st) return null;
-  if (!satisfiesPodAffinity(pod, st, ni, state.env.namespaceLabels)) return status(Code.UnschedulableAndUnresolvable, name, ERR_REASON_AFFINITY);
-  if (!satisfiesPodAntiAffinity(pod, st, ni)) return status(Code.Unschedulable, name, ERR_REASON_ANTI_AFFINITY);
-  if (!satisfiesExistingPodsAntiAffinity(st, ni)) return status(Code.Unschedulable, name, ERR_REASON_EXISTING_ANTI_AFFINITY);
+  if (!satisfiesPodAffinity(pod, st, ni, state.env.namespaceLabels)) return AFFINITY_UNMET;
+  if (!satisfiesPodAntiAffinity(pod, st, ni)) return ANTI_AFFINITY_UNMET;
+  if (!satisfiesExistingPodsAntiAffinity(st, ni)) return EXISTING_ANTI_AFFINITY_UNMET;
   return null;
 }
 
@@ -123,38 +159,66 @@ function addScore(ts: TopologyScore, key: string, value: string, w: number): voi
   m.set(value, (m.get(value) ?? 0) + w);
 }
 
-function processTerms(ts: TopologyScore, terms: readonly (AffinityTerm | WeightedAffinityTerm)[], target: PodInfo, ni: NodeInfo, multiplier: number, fixedWeight: number | undefined, ns?: NamespaceLabels): void {
-  for (const t of terms) {
-    const w = fixedWeight ?? (t as WeightedAffinityTerm).weight;
-    if (!w) continue;
-    const v = ni.labels[t.topologyKey];
-    if (v === undefined) continue;
-    if (termMatches(t, target, ns)) addScore(ts, t.topologyKey, v, w * multiplier);
-  }
-}
-
-/** The weights every domain earns for the incoming pod from every bound pod, both directions. */
-export function computeTopologyScore(pod: PodInfo, allNodes: readonly NodeInfo[], ns?: NamespaceLabels): TopologyScore {
+/**
+ * The weights the domains of the nodes being scored earn for the incoming pod from every bound
+ * pod, both directions: the incoming pod's preferred terms times the kept count of pods they
+ * select, and the terms the bound pods carry (grouped per node) that select the incoming pod.
+ * O(nodes), not O(pods). Weights of domains holding none of `nodes` would never be read, so
+ * only those domains are summed; empty when no bound pod weighs on any of them.
+ */
+export function computeTopologyScore(pod: PodInfo, nodes: readonly NodeInfo[], allNodes: readonly NodeInfo[], ns?: NamespaceLabels): TopologyScore {
   const ts: TopologyScore = new Map();
-  const incomingHasPreferred = pod.preferredAffinity.length > 0 || pod.preferredAntiAffinity.length > 0;
+  const domainsOf = (key: string): Map<string, number> => {
+    let m = ts.get(key);
+    if (!m) {
+      m = new Map();
+      for (const ni of nodes) {
+        const v = ni.labels[key];
+        if (v !== undefined) m.set(v, 0);
+      }
+      ts.set(key, m);
+    }
+    return m;
+  };
+  const selects = selectsPod(pod, ns);
+  const own = [...pod.preferredAffinity.map((t) => ({ t, sign: 1 })), ...pod.preferredAntiAffinity.map((t) => ({ t, sign: -1 }))]
+    .filter(({ t }) => t.weight)
+    .map(({ t, sign }) => ({ key: t.topologyKey, weight: t.weight * sign, counter: termsCounter([t], ns), domains: domainsOf(t.topologyKey) }));
+  let weighed = false;
   for (const ni of allNodes) {
     if (!ni.node) continue;
-    const pods = incomingHasPreferred ? ni.pods : ni.podsWithAffinity;
-    for (const existing of pods) {
-      processTerms(ts, pod.preferredAffinity, existing, ni, 1, undefined, ns);
-      processTerms(ts, pod.preferredAntiAffinity, existing, ni, -1, undefined, ns);
-      if (HARD_POD_AFFINITY_WEIGHT > 0) processTerms(ts, existing.requiredAffinity, pod, ni, 1, HARD_POD_AFFINITY_WEIGHT, ns);
-      processTerms(ts, existing.preferredAffinity, pod, ni, 1, undefined, ns);
-      processTerms(ts, existing.preferredAntiAffinity, pod, ni, -1, undefined, ns);
+    const labels = ni.labels;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i];
+      const v = labels[o.key];
+      const cur = v === undefined ? undefined : o.domains.get(v);
+      if (cur === undefined) continue;
+      const n = ni.countMatching(o.counter);
+      if (n === 0) continue;
+      o.domains.set(v!, cur + o.weight * n);
+      weighed = true;
+    }
+    if (!ni.podsWithAffinity.length) continue;
+    for (const tc of ni.affinityTerms.values()) {
+      if (tc.kind === "requiredAntiAffinity") continue;
+      const w = tc.kind === "requiredAffinity" ? HARD_POD_AFFINITY_WEIGHT : tc.weight;
+      const v = labels[tc.term.topologyKey];
+      if (!w || v === undefined) continue;
+      const domains = domainsOf(tc.term.topologyKey);
+      const cur = domains.get(v);
+      if (cur === undefined || !selects(tc.term)) continue;
+      domains.set(v, cur + (tc.kind === "preferredAntiAffinity" ? -w : w) * tc.count);
+      weighed = true;
     }
   }
-  return ts;
+  return weighed ? ts : new Map();
 }
 
-export function preScore(state: CycleState, pod: PodInfo, _nodes: readonly NodeInfo[], allNodes: readonly NodeInfo[]): null | typeof SKIP {
+export function preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], allNodes: readonly NodeInfo[]): null | typeof SKIP {
   const incomingHasPreferred = pod.preferredAffinity.length > 0 || pod.preferredAntiAffinity.length > 0;
   if (!incomingHasPreferred && !allNodes.some((n) => n.podsWithAffinity.length > 0)) return SKIP;
-  const ts = computeTopologyScore(pod, allNodes, state.env.namespaceLabels);
+  const ts = computeTopologyScore(pod, nodes, allNodes, state.env.namespaceLabels);
+  // No weight on any scored node's domain: every one would score the same.
   if (ts.size === 0) return SKIP;
   state.write(PRE_SCORE, ts);
   return null;

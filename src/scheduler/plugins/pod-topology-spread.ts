@@ -6,6 +6,7 @@
  */
 import { labelSelectorFromObject, type LabelSelector } from "../../lib/selectors";
 import { Code, MAX_NODE_SCORE, SKIP, status, type CycleState, type FilterPlugin, type NodeInfo, type PodInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin, type Status } from "../framework";
+import { podCounter, selectorKey, type PodCounter } from "../pod-counter";
 import { podMatchesNodeSelectorAndAffinity } from "./node-affinity";
 import { findUntoleratedTaint } from "./taint-toleration";
 
@@ -66,76 +67,91 @@ export function constraintsOf(pod: Obj, action: "DoNotSchedule" | "ScheduleAnywa
 /** Whether the node counts for the constraint's domains, under its affinity and taint policies. */
 export function nodeInclusion(c: Constraint, pod: Obj, ni: NodeInfo): boolean {
   if (!ni.node) return false;
-  if (c.nodeAffinityPolicy === "Honor" && !podMatchesNodeSelectorAndAffinity(pod, ni.node, ni.labels)) return false;
-  if (c.nodeTaintsPolicy === "Honor" && findUntoleratedTaint(ni.taints, pod.spec?.tolerations, ["NoSchedule", "NoExecute"])) return false;
+  if (c.nodeAffinityPolicy === "Honor" && restrictsNodes(pod) && !podMatchesNodeSelectorAndAffinity(pod, ni.node, ni.labels)) return false;
+  if (c.nodeTaintsPolicy === "Honor" && ni.taints.length && findUntoleratedTaint(ni.taints, pod.spec?.tolerations, ["NoSchedule", "NoExecute"])) return false;
   return true;
 }
 
+/** Whether the pod has a nodeSelector or required node affinity at all (most pods have neither). */
+function restrictsNodes(pod: Obj): boolean {
+  const spec = pod.spec;
+  if (!spec) return false;
+  if (spec.nodeSelector && Object.keys(spec.nodeSelector).length) return true;
+  return spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution !== undefined;
+}
+
 export function nodeHasAllKeys(cs: readonly Constraint[], labels: Record<string, string>): boolean {
-  return cs.every((c) => labels[c.topologyKey] !== undefined);
+  for (let i = 0; i < cs.length; i++) if (labels[cs[i].topologyKey] === undefined) return false;
+  return true;
 }
 
-/** Pods on the node in the pod's namespace, not terminating, that the selector matches. */
-export function countPodsMatchSelector(pods: readonly PodInfo[], selector: LabelSelector, namespace: string): number {
-  // An empty selector counts nothing (upstream's rule, not "everything").
-  if (selector.empty || selector === NOTHING) return 0;
-  let n = 0;
-  for (const p of pods) {
-    if (p.terminating || p.namespace !== namespace) continue;
-    if (selector.matches(p.labels)) n++;
-  }
-  return n;
+/**
+ * The counter of pods a constraint counts: in the pod's namespace, not terminating, matched by
+ * the selector. None for an empty or nil selector, which counts nothing (upstream's rule, not
+ * "everything").
+ */
+export function spreadCounter(selector: LabelSelector, namespace: string): PodCounter | undefined {
+  if (selector.empty || selector === NOTHING) return undefined;
+  return podCounter(`${name}\u0000${namespace}\u0000${selectorKey(selector)}`, (p) => !p.terminating && p.namespace === namespace && selector.matches(p.labels));
 }
 
-const pair = (k: string, v: string) => `${k}\u0000${v}`;
+/** How many pods on the node the counter matches (0 without a counter). */
+export function countOn(ni: NodeInfo, counter: PodCounter | undefined): number {
+  return counter ? ni.countMatching(counter) : 0;
+}
 
 // ----- filter -----
 
 export interface PreFilterState {
   constraints: Constraint[];
-  /** Matching pods per "key\0value" domain, over eligible nodes. */
-  pairCounts: Map<string, number>;
-  /** The smallest count per topology key. */
-  minMatch: Map<string, number>;
-  /** Number of domains per topology key. */
-  domains: Map<string, number>;
+  /** Per constraint: matching pods per domain (topology value), over eligible nodes. */
+  counts: Map<string, number>[];
+  /** Per constraint: the global minimum the skew is taken from (0 while domains < minDomains). */
+  min: number[];
+  /** Per constraint: 1 when the incoming pod itself matches the selector. */
+  self: number[];
 }
 
 export function computeFilterState(pod: PodInfo, constraints: Constraint[], nodes: readonly NodeInfo[]): PreFilterState {
-  const pairCounts = new Map<string, number>();
+  const counters = constraints.map((c) => spreadCounter(c.selector, pod.namespace));
+  const counts = constraints.map(() => new Map<string, number>());
+  // Most pods name no nodes and most constraints ignore taints: then every node with the keys counts.
+  const restricts = restrictsNodes(pod.pod);
+  const everyNode = constraints.every((c) => (c.nodeAffinityPolicy === "Ignore" || !restricts) && c.nodeTaintsPolicy === "Ignore");
   for (const ni of nodes) {
-    if (!ni.node || !nodeHasAllKeys(constraints, ni.labels)) continue;
-    for (const c of constraints) {
-      if (!nodeInclusion(c, pod.pod, ni)) continue;
-      const k = pair(c.topologyKey, ni.labels[c.topologyKey]);
-      pairCounts.set(k, (pairCounts.get(k) ?? 0) + countPodsMatchSelector(ni.pods, c.selector, pod.namespace));
+    if (!ni.node) continue;
+    const labels = ni.labels;
+    if (!nodeHasAllKeys(constraints, labels)) continue;
+    for (let i = 0; i < constraints.length; i++) {
+      if (!everyNode && !nodeInclusion(constraints[i], pod.pod, ni)) continue;
+      const v = labels[constraints[i].topologyKey];
+      counts[i].set(v, (counts[i].get(v) ?? 0) + countOn(ni, counters[i]));
     }
   }
-  const minMatch = new Map<string, number>();
-  const domains = new Map<string, number>();
-  for (const [k, n] of pairCounts) {
-    const key = k.slice(0, k.indexOf("\u0000"));
-    domains.set(key, (domains.get(key) ?? 0) + 1);
-    minMatch.set(key, Math.min(minMatch.get(key) ?? Infinity, n));
-  }
-  return { constraints, pairCounts, minMatch, domains };
+  const min = constraints.map((c, i) => {
+    if (counts[i].size < c.minDomains) return 0;
+    let m = Infinity;
+    for (const n of counts[i].values()) if (n < m) m = n;
+    return m === Infinity ? 0 : m;
+  });
+  const self = constraints.map((c) => (c.selector.matches(pod.labels) ? 1 : 0));
+  return { constraints, counts, min, self };
 }
 
 /**
- * The skew placing the pod on a node in domain `value` would give: matching pods there, plus the
- * pod itself when it matches, minus the global minimum (taken as 0 while there are fewer
- * domains than minDomains).
+ * The skew placing the pod on a node in domain `value` of constraint `i` would give: matching
+ * pods there, plus the pod itself when it matches, minus the global minimum (taken as 0 while
+ * there are fewer domains than minDomains).
  */
-export function skewFor(pod: PodInfo, st: PreFilterState, c: Constraint, value: string): number {
-  const self = c.selector.matches(pod.labels) ? 1 : 0;
-  let min = st.minMatch.get(c.topologyKey) ?? 0;
-  if ((st.domains.get(c.topologyKey) ?? 0) < c.minDomains) min = 0;
-  const matchNum = st.pairCounts.get(pair(c.topologyKey, value)) ?? 0;
-  return matchNum + self - min;
+export function skewFor(st: PreFilterState, i: number, value: string): number {
+  return (st.counts[i].get(value) ?? 0) + st.self[i] - st.min[i];
 }
 
 const PRE_FILTER = `${name}/preFilter`;
 const PRE_SCORE = `${name}/preScore`;
+// Shared by every node they reject (statuses are never changed once made).
+const MISSING_LABEL = Object.freeze(status(Code.UnschedulableAndUnresolvable, name, ERR_REASON_NODE_LABEL_NOT_MATCH));
+const TOO_MUCH_SKEW = Object.freeze(status(Code.Unschedulable, name, ERR_REASON_CONSTRAINTS_NOT_MATCH));
 
 export function preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): null | typeof SKIP {
   const cs = constraintsOf(pod.pod, "DoNotSchedule");
@@ -144,13 +160,14 @@ export function preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeI
   return null;
 }
 
-export function filter(state: CycleState, pod: PodInfo, ni: NodeInfo): Status | null {
+export function filter(state: CycleState, _pod: PodInfo, ni: NodeInfo): Status | null {
   const st = state.read<PreFilterState>(PRE_FILTER);
   if (!st || !st.constraints.length) return null;
-  for (const c of st.constraints) {
+  for (let i = 0; i < st.constraints.length; i++) {
+    const c = st.constraints[i];
     const v = ni.labels[c.topologyKey];
-    if (v === undefined) return status(Code.UnschedulableAndUnresolvable, name, ERR_REASON_NODE_LABEL_NOT_MATCH);
-    if (skewFor(pod, st, c, v) > c.maxSkew) return status(Code.Unschedulable, name, ERR_REASON_CONSTRAINTS_NOT_MATCH);
+    if (v === undefined) return MISSING_LABEL;
+    if (skewFor(st, i, v) > c.maxSkew) return TOO_MUCH_SKEW;
   }
   return null;
 }
@@ -159,8 +176,10 @@ export function filter(state: CycleState, pod: PodInfo, ni: NodeInfo): Status | 
 
 export interface PreScoreState {
   constraints: Constraint[];
+  counters: (PodCounter | undefined)[];
   ignored: Set<string>;
-  pairCounts: Map<string, number>;
+  /** Per constraint: matching pods per domain (hostname constraints count per node instead). */
+  counts: Map<string, number>[];
   weights: number[];
 }
 
@@ -176,8 +195,9 @@ export function scoringConstraints(pod: Obj, defaultSelector?: LabelSelector): {
 
 export function computeScoreState(pod: PodInfo, cs: Constraint[], requireAll: boolean, filtered: readonly NodeInfo[], all: readonly NodeInfo[]): PreScoreState {
   const ignored = new Set<string>();
-  const pairCounts = new Map<string, number>();
-  const values = cs.map(() => new Set<string>());
+  const counters = cs.map((c) => spreadCounter(c.selector, pod.namespace));
+  // The domains of the feasible nodes, each starting at 0.
+  const counts = cs.map(() => new Map<string, number>());
   for (const ni of filtered) {
     if (requireAll && !nodeHasAllKeys(cs, ni.labels)) {
       ignored.add(ni.name);
@@ -186,29 +206,26 @@ export function computeScoreState(pod: PodInfo, cs: Constraint[], requireAll: bo
     cs.forEach((c, i) => {
       if (c.topologyKey === LABEL_HOSTNAME) return;
       const v = ni.labels[c.topologyKey];
-      if (v === undefined) return;
-      pairCounts.set(pair(c.topologyKey, v), 0);
-      values[i].add(v);
+      if (v !== undefined) counts[i].set(v, 0);
     });
   }
   const weights = cs.map((c, i) => {
-    const n = c.topologyKey === LABEL_HOSTNAME ? filtered.length - ignored.size : values[i].size;
+    const n = c.topologyKey === LABEL_HOSTNAME ? filtered.length - ignored.size : counts[i].size;
     return Math.log(n + 2);
   });
   for (const ni of all) {
     if (!ni.node) continue;
     if (requireAll && !nodeHasAllKeys(cs, ni.labels)) continue;
-    for (const c of cs) {
-      if (c.topologyKey === LABEL_HOSTNAME) continue;
+    cs.forEach((c, i) => {
+      if (c.topologyKey === LABEL_HOSTNAME) return;
       const v = ni.labels[c.topologyKey];
-      if (v === undefined) continue;
-      const k = pair(c.topologyKey, v);
-      if (!pairCounts.has(k)) continue;
-      if (!nodeInclusion(c, pod.pod, ni)) continue;
-      pairCounts.set(k, pairCounts.get(k)! + countPodsMatchSelector(ni.pods, c.selector, pod.namespace));
-    }
+      if (v === undefined) return;
+      const n = counts[i].get(v);
+      if (n === undefined || !nodeInclusion(c, pod.pod, ni)) return;
+      counts[i].set(v, n + countOn(ni, counters[i]));
+    });
   }
-  return { constraints: cs, ignored, pairCounts, weights };
+  return { constraints: cs, counters, ignored, counts, weights };
 }
 
 export function preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], all: readonly NodeInfo[]): null | typeof SKIP {
@@ -218,14 +235,14 @@ export function preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeIn
   return null;
 }
 
-export function score(state: CycleState, pod: PodInfo, ni: NodeInfo): number {
+export function score(state: CycleState, _pod: PodInfo, ni: NodeInfo): number {
   const st = state.read<PreScoreState>(PRE_SCORE);
   if (!st || st.ignored.has(ni.name)) return 0;
   let s = 0;
   st.constraints.forEach((c, i) => {
     const v = ni.labels[c.topologyKey];
     if (v === undefined) return;
-    const cnt = c.topologyKey === LABEL_HOSTNAME ? countPodsMatchSelector(ni.pods, c.selector, pod.namespace) : (st.pairCounts.get(pair(c.topologyKey, v)) ?? 0);
+    const cnt = c.topologyKey === LABEL_HOSTNAME ? countOn(ni, st.counters[i]) : (st.counts[i].get(v) ?? 0);
     s += cnt * st.weights[i] + (c.maxSkew - 1);
   });
   return Math.round(s);
