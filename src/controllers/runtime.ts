@@ -17,7 +17,12 @@ export interface RuntimeOptions {
   maxBackoffMs: number;
 }
 
-const DEFAULTS: RuntimeOptions = { batchSize: 200, baseBackoffMs: 5, maxBackoffMs: 1000 * 60 * 16 };
+// Fifty reconciles per alarm run keep a burst (say 10,000 pods to schedule) from holding the
+// object's single thread for seconds: API requests wait at most one run. Measured with the
+// scheduler bench: API p99 while draining fell from 1.6–3.9 s (200 per run) to 0.3–0.7 s, with
+// throughput within noise. The budget counts work, not time: in production the clock does not
+// advance during synchronous work.
+const DEFAULTS: RuntimeOptions = { batchSize: 50, baseBackoffMs: 5, maxBackoffMs: 1000 * 60 * 16 };
 
 /** Runs due queue items through their reconcilers; errors back off per key, exponentially. */
 export class ControllerRuntime {
