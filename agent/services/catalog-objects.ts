@@ -4,7 +4,7 @@
  * serving, a port without a protocol is TCP, a session affinity without a timeout lasts 3 hours.
  */
 import type { CatalogNode, EndpointEntry, ServiceEntry, ServicePort } from "./catalog";
-import type { KubeObject } from "./resource-informer";
+import type { KubeObject } from "../api/resource-informer";
 
 /** The label tying an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";

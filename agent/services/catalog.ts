@@ -8,7 +8,7 @@ import type { ApiClient } from "../api/client";
 import type { Clock } from "../../src/lib/clock";
 import { ChangeNotifier } from "./change-notifier";
 import { catalogNode, endpointEntries, serviceEntry, serviceKey, sliceServiceKey } from "./catalog-objects";
-import { ResourceInformer, objectKey, type KubeObject } from "./resource-informer";
+import { ResourceInformer, objectKey, type KubeObject } from "../api/resource-informer";
 
 export { staticCatalog, type CatalogUpdate, type StaticCatalog } from "./static-catalog";
 

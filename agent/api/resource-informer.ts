@@ -1,5 +1,5 @@
 /**
- * A cluster-wide cache of one kind of object, kept by list-then-watch: list, then long-poll a
+ * A cache of one kind of object (optionally narrowed by a selector), kept by list-then-watch: list, then long-poll a
  * watch from the list's resourceVersion and resume from the last version seen whenever the
  * server ends the poll. A 410 Expired means the server no longer has that history: relist and
  * turn the difference into deletes and upserts. While the server is away the cache stays as it
@@ -7,9 +7,9 @@
  */
 import type { Clock } from "../../src/lib/clock";
 import { systemClock } from "../../src/lib/clock";
-import { ApiError } from "../api/api-error";
-import { Backoff, pause } from "../api/backoff";
-import type { ApiClient, WatchEvent } from "../api/client";
+import { ApiError } from "./api-error";
+import { Backoff, pause } from "./backoff";
+import type { ApiClient, Query, WatchEvent } from "./client";
 
 export type KubeObject = Record<string, any>;
 
@@ -27,6 +27,10 @@ export interface ResourceInformerOptions {
   client: Pick<ApiClient, "get" | "watch">;
   /** The collection, e.g. /api/v1/services. */
   path: string;
+  /** Narrows list and watch alike, e.g. { fieldSelector: "spec.nodeName=n1" }. */
+  query?: Query;
+  /** The cache key of an object (default {@link objectKey}); undefined skips the object. */
+  keyOf?: (obj: KubeObject) => string | undefined;
   handlers: ResourceInformerHandlers;
   /** A number in [0, 1) for the back-off's jitter (default Math.random). */
   random?: () => number;
@@ -63,6 +67,7 @@ export class ResourceInformer {
   private readonly abort = new AbortController();
   private readonly timeoutSeconds: number;
   private readonly clock: Clock;
+  private readonly keyOf: (obj: KubeObject) => string | undefined;
   private resourceVersion = "";
   private isSynced = false;
   private running: Promise<void> | undefined;
@@ -71,6 +76,7 @@ export class ResourceInformer {
     this.backoff = new Backoff({ initialMs: 1000, maxMs: MAX_BACKOFF_MS, random: opts.random });
     this.timeoutSeconds = opts.timeoutSeconds ?? 300;
     this.clock = opts.clock ?? systemClock;
+    this.keyOf = opts.keyOf ?? objectKey;
   }
 
   /** Whether a list has completed (the cache then holds every object of the kind). */
@@ -127,11 +133,11 @@ export class ResourceInformer {
 
   /** Lists the kind and makes the cache equal to the answer, telling the handlers what changed. */
   private async relist(): Promise<void> {
-    const list = await this.opts.client.get(this.opts.path);
+    const list = await this.opts.client.get(this.opts.path, this.opts.query);
     if (this.stopped) return;
     const fresh = new Map<string, KubeObject>();
     for (const obj of list?.items ?? []) {
-      const key = objectKey(obj);
+      const key = this.keyOf(obj);
       if (key) fresh.set(key, obj);
     }
     for (const [key, old] of [...this.objects]) {
@@ -159,7 +165,7 @@ export class ResourceInformer {
     let events = 0;
     await this.opts.client.watch(
       this.opts.path,
-      { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.timeoutSeconds },
+      { ...this.opts.query, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.timeoutSeconds },
       (ev) => {
         events++;
         this.backoff.reset();
@@ -177,7 +183,7 @@ export class ResourceInformer {
       if (rv) this.resourceVersion = String(rv);
       return;
     }
-    const key = objectKey(obj);
+    const key = this.keyOf(obj);
     if (!key) return;
     if (rv) this.resourceVersion = String(rv);
     if (ev.type === "DELETED") {
