@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sandboxPrefix } from "../../agent/agent";
 import { ctrState, httpGetText, launchAgent, netnsList, nodeCluster } from "./node-harness";
 import { eventually } from "./rollout-helpers";
+import { deploymentOf } from "./scheduling-helpers";
 
 const IMAGE = "busybox:local";
 
@@ -14,29 +15,17 @@ function podYaml(name: string, spec: Record<string, unknown>, labels: Record<str
 }
 
 function httpdDeployment(name: string, replicas: number, nodeName?: string): string {
-  return JSON.stringify({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 2,
-          ...(nodeName ? { nodeSelector: { "kubernetes.io/hostname": nodeName } } : {}),
-          containers: [
-            {
-              name: "web",
-              image: IMAGE,
-              command: ["sh", "-c", 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && echo "serving $(hostname)" && exec httpd -f -v -p 8080 -h /www'],
-              ports: [{ containerPort: 8080 }],
-            },
-          ],
-        },
+  return deploymentOf(name, replicas, {
+    terminationGracePeriodSeconds: 2,
+    ...(nodeName ? { nodeSelector: { "kubernetes.io/hostname": nodeName } } : {}),
+    containers: [
+      {
+        name: "web",
+        image: IMAGE,
+        command: ["sh", "-c", 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && echo "serving $(hostname)" && exec httpd -f -v -p 8080 -h /www'],
+        ports: [{ containerPort: 8080 }],
       },
-    },
+    ],
   });
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpGetText, nodeCluster } from "./node-harness";
 import { eventually } from "./rollout-helpers";
+import { deploymentOf } from "./scheduling-helpers";
 
 const IMAGE = "busybox:local";
 const A = "svc-node-a";
@@ -15,32 +16,20 @@ function webDeployment(name: string, replicas: number, node: string, ctl?: strin
   const probe = ctl
     ? { exec: { command: ["sh", "-c", "test -f /ctl/$HOSTNAME"] }, periodSeconds: 1, failureThreshold: 1 }
     : { httpGet: { path: "/index.html", port: 8080 }, periodSeconds: 1 };
-  return JSON.stringify({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          nodeSelector: { "kubernetes.io/hostname": node },
-          volumes: ctl ? [{ name: "ctl", hostPath: { path: ctl, type: "Directory" } }] : [],
-          containers: [
-            {
-              name: "web",
-              image: IMAGE,
-              command: ["sh", "-c", "mkdir -p /www && echo $HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www"],
-              ports: [{ containerPort: 8080, name: "http" }],
-              readinessProbe: probe,
-              volumeMounts: ctl ? [{ name: "ctl", mountPath: "/ctl" }] : [],
-            },
-          ],
-        },
+  return deploymentOf(name, replicas, {
+    terminationGracePeriodSeconds: 1,
+    nodeSelector: { "kubernetes.io/hostname": node },
+    volumes: ctl ? [{ name: "ctl", hostPath: { path: ctl, type: "Directory" } }] : [],
+    containers: [
+      {
+        name: "web",
+        image: IMAGE,
+        command: ["sh", "-c", "mkdir -p /www && echo $HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www"],
+        ports: [{ containerPort: 8080, name: "http" }],
+        readinessProbe: probe,
+        volumeMounts: ctl ? [{ name: "ctl", mountPath: "/ctl" }] : [],
       },
-    },
+    ],
   });
 }
 

@@ -39,8 +39,8 @@ export function perNode(rows: PodRow[]): Record<string, number> {
   return out;
 }
 
-/** A Deployment (as JSON, which kubectl apply reads) whose pods run `app` with `podSpec` merged in. */
-export function deploymentJson(name: string, replicas: number, podSpec: Obj = {}, container: Obj = {}): string {
+/** A Deployment (as JSON, which kubectl apply reads) of pods labelled app=<name> with this pod spec. */
+export function deploymentOf(name: string, replicas: number, podSpec: Obj): string {
   return JSON.stringify({
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -48,12 +48,14 @@ export function deploymentJson(name: string, replicas: number, podSpec: Obj = {}
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { terminationGracePeriodSeconds: 5, containers: [{ name: "app", image: "busybox:1.36", ...container }], ...podSpec },
-      },
+      template: { metadata: { labels: { app: name } }, spec: podSpec },
     },
   });
+}
+
+/** A Deployment (as JSON) whose pods run `app` with `podSpec` merged in. */
+export function deploymentJson(name: string, replicas: number, podSpec: Obj = {}, container: Obj = {}): string {
+  return deploymentOf(name, replicas, { terminationGracePeriodSeconds: 5, containers: [{ name: "app", image: "busybox:1.36", ...container }], ...podSpec });
 }
 
 /** A bare Pod (as JSON) labelled app=<name>. */
