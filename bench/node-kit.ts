@@ -4,15 +4,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chainPrefix, sandboxPrefix } from "../agent/agent";
-import { removeProxyRules } from "../agent/proxy/service-proxy";
 import { caCertHash } from "../agent/join/ca-pin";
-import { SandboxManager } from "../agent/sandbox/sandbox-manager";
-import { cleanupNamespace, ensureBusyboxImage } from "../test/agent/image";
+import { ensureBusyboxImage } from "../test/agent/image";
+import { cleanUpNode } from "../test/agent/node-cleanup";
 import { startFlotilla, type Started } from "../test/e2e/harness";
 import { KubeClient, readKubeconfig, type ClusterAccess } from "../test/sim/kube-client";
 import { sleep } from "./stats";
@@ -76,10 +74,7 @@ export async function startBenchNode(node: string, namespace: string): Promise<B
         agent.once("exit", () => res());
         agent.kill("SIGTERM");
       });
-      await cleanupNamespace(namespace).catch(() => undefined);
-      await removeProxyRules(chainPrefix(node)).catch(() => undefined);
-      await new SandboxManager({ prefix: sandboxPrefix(node), dataDir, podCIDR: "10.244.0.0/24" }).removeAll().catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
+      await cleanUpNode(node, namespace, dataDir);
       kube.close();
       await server.stop();
     },

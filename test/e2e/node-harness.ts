@@ -1,16 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { get } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
-import { chainPrefix, sandboxPrefix } from "../../agent/agent";
-import { removeProxyRules } from "../../agent/proxy/service-proxy";
 import { caCertHash } from "../../agent/join/ca-pin";
-import { SandboxManager } from "../../agent/sandbox/sandbox-manager";
-import { cleanupNamespace, ensureBusyboxImage } from "../agent/image";
+import { ensureBusyboxImage } from "../agent/image";
+import { cleanUpNode } from "../agent/node-cleanup";
 import { startFlotilla, type Started } from "./harness";
 import { eventually, kubectlAsync } from "./rollout-helpers";
 import { okOrThrow } from "./scheduling-helpers";
@@ -56,14 +54,6 @@ function bootstrapTokenSecret(id: string, secret: string): string {
 function randomLower(n: number): string {
   const chars = "abcdefghijklmnopqrstuvwxyz0123456789";
   return [...randomBytes(n)].map((b) => chars[b % chars.length]).join("");
-}
-
-/** Removes everything an agent leaves on the machine: containers, images, sandboxes, its data. */
-export async function cleanUpNode(name: string, namespace: string, dataDir: string): Promise<void> {
-  await cleanupNamespace(namespace).catch(() => undefined);
-  await removeProxyRules(chainPrefix(name)).catch(() => undefined);
-  await new SandboxManager({ prefix: sandboxPrefix(name), dataDir, podCIDR: "10.244.0.0/24" }).removeAll().catch(() => undefined);
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 export function nodeCluster(env: Record<string, string> = {}): NodeCluster {
